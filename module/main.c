@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dtcp.ko: Distributed TCP, partial hand-off of established TCP connections
+ * between the back-ends of a web cluster.  This file only initialises and
+ * tears down the subsystems, in reverse order.
+ */
+#include <linux/module.h>
+#include <net/genetlink.h>
+
+#include "dtcp.h"
+#include "chardev.h"
+#include "netlink.h"
+#include "netns.h"
+
+struct dtcp_live dtcp_live;
+
+static int __init dtcp_init(void)
+{
+	int ret;
+
+	ret = dtcp_netns_init();
+	if (ret)
+		goto err_netns;
+	ret = dtcp_netlink_init();
+	if (ret)
+		goto err_netlink;
+	ret = dtcp_chardev_init();
+	if (ret)
+		goto err_chardev;
+
+	pr_info("dtcp: version %s loaded (ABI %d)\n", DTCP_VERSION, DTCP_ABI_VERSION);
+	return 0;
+
+err_chardev:
+	dtcp_netlink_exit();
+err_netlink:
+	dtcp_netns_exit();
+err_netns:
+	return ret;
+}
+
+static void __exit dtcp_exit(void)
+{
+	int i;
+
+	dtcp_chardev_exit();
+	dtcp_netlink_exit();
+	dtcp_netns_exit();
+	for (i = 1; i < __DTCP_CNT_MAX; i++)
+		WARN(atomic_read(&dtcp_live.count[i]),
+		     "dtcp: %d live objects of kind %d at unload\n",
+		     atomic_read(&dtcp_live.count[i]), i);
+	pr_info("dtcp: unloaded\n");
+}
+
+module_init(dtcp_init);
+module_exit(dtcp_exit);
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("Distributed TCP: partial hand-off of persistent connections");
+MODULE_VERSION(DTCP_VERSION);
+MODULE_ALIAS_GENL_FAMILY(DTCP_GENL_NAME);
