@@ -16,8 +16,14 @@
 
 static struct genl_family dtcp_genl_family;
 
+/* Ranges beyond s16 need the full-range form (non-const: 6.1 wants it so). */
+static struct netlink_range_validation dtcp_node_id_range __ro_after_init = {
+	.min = 1,
+	.max = DTCP_NODE_ID_MAX,
+};
+
 static const struct nla_policy dtcp_policy[DTCP_A_MAX + 1] = {
-	[DTCP_A_NODE_ID]	= NLA_POLICY_RANGE(NLA_U32, 1, DTCP_NODE_ID_MAX),
+	[DTCP_A_NODE_ID]	= NLA_POLICY_FULL_RANGE(NLA_U32, &dtcp_node_id_range),
 	[DTCP_A_TUNNEL_PORT]	= NLA_POLICY_MIN(NLA_U16, 1),
 	[DTCP_A_CLUSTER_KEY]	= NLA_POLICY_EXACT_LEN(DTCP_KEY_LEN),
 	/* Output-only attributes are rejected in requests. */

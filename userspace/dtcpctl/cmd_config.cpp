@@ -1,0 +1,65 @@
+// dtcpctl config show | set
+#include <fstream>
+#include <sstream>
+
+#include <fmt/core.h>
+#include <nlohmann/json.hpp>
+
+#include "dtcpctl.hpp"
+
+namespace dtcpctl {
+
+int cmd_config_show(const Options& opt)
+{
+    auto ctl = open_control();
+    if (!ctl)
+        return kError;
+    auto st = ctl->status();
+    if (!st)
+        return fail("config show", st.error());
+    if (opt.json) {
+        nlohmann::json j;
+        j["node_id"] = st->node_id ? nlohmann::json(*st->node_id) : nlohmann::json(nullptr);
+        j["tunnel_port"] = st->tunnel_port ? nlohmann::json(*st->tunnel_port) : nlohmann::json(nullptr);
+        j["cluster_key_set"] = st->key_set;
+        fmt::print("{}\n", j.dump(2));
+        return kOk;
+    }
+    fmt::print("node-id {}\n", st->node_id ? std::to_string(*st->node_id) : "unset");
+    fmt::print("port {}\n", st->tunnel_port ? std::to_string(*st->tunnel_port) : "unset");
+    fmt::print("key {}\n", st->key_set ? "set" : "unset");
+    return kOk;
+}
+
+int cmd_config_set(const Options&, const ConfigSet& cs)
+{
+    dtcp::ConfigUpdate u;
+    u.node_id = cs.node_id;
+    u.tunnel_port = cs.port;
+    if (!cs.key_file.empty()) {
+        std::ifstream f(cs.key_file);
+        std::stringstream ss;
+        ss << f.rdbuf();
+        auto key = dtcp::parse_key_hex(ss.str());
+        if (!key)
+            return fail(cs.key_file, key.error());
+        u.cluster_key = *key;
+    }
+    if (u.empty()) {
+        fmt::print(stderr, "dtcpctl: config set: give --node-id, --port or --key-file\n");
+        return kUsage;
+    }
+    auto ctl = open_control();
+    if (!ctl)
+        return kError;
+    auto r = ctl->set_config(u);
+    if (!r) {
+        dtcp::Error e = r.error();
+        if (e.code == EPERM && e.message.empty())
+            e.message = "changing the configuration needs CAP_NET_ADMIN";
+        return fail("config set", e);
+    }
+    return kOk;
+}
+
+}  // namespace dtcpctl
