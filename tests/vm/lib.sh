@@ -1,0 +1,146 @@
+# shellcheck shell=bash
+# Helpers for the netns scenarios that run inside the test VM.
+#
+# Topology built by topo_up N (all names carry a per-run suffix):
+#
+#   client ─── router ─── bridge (in router) ─┬─ front-end (IPVS-DR, VIP on lo)
+#   C_ADDR      R_CL / R_LAN                  ├─ back-end 1 (VIP on lo, arp_ignore=1, arp_announce=2)
+#                                             ├─ ...
+#                                             └─ back-end N
+#
+# The client reaches the VIP through the router; the router sends it to the
+# front-end, whose IPVS forwards the frame (direct routing) to one back-end;
+# the back-end answers the client directly with the VIP as source address.
+# Addresses come from the benchmarking range 198.18.0.0/15 and exist only
+# inside the VM's namespaces.
+
+set -o pipefail
+
+SUFFIX=${SUFFIX:-$$}
+NS_C=dtcp-c-$SUFFIX
+NS_R=dtcp-r-$SUFFIX
+NS_F=dtcp-f-$SUFFIX
+VIP=198.18.0.100
+C_ADDR=198.18.1.2
+R_CL=198.18.1.1
+R_LAN=198.19.0.254
+F_ADDR=198.19.0.1
+BE_NET=198.19.0
+BUILD=${DTCP_BUILD:-$DTCP_ROOT/build/user}
+BACKENDS=0
+PORT=${PORT:-80}
+
+log() { printf '[%s] %s\n' "$(date +%T.%3N)" "$*"; }
+# Run and log a command; failure is the caller's business.
+run() { [ "${DTCP_VERBOSE:-0}" = 1 ] && log "+ $*"; "$@"; }
+die() { log "FAIL: $*"; exit 1; }
+skip() { log "SKIP: $*"; exit 77; }
+ns_be() { echo "dtcp-b$1-$SUFFIX"; }
+be_addr() { echo "$BE_NET.$((10 + $1))"; }
+in_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
+
+# wait_for TIMEOUT_S CMD...: poll CMD until it succeeds (never a fixed sleep).
+wait_for() {
+    local timeout=$1; shift
+    local deadline=$(( $(date +%s%N) + timeout * 1000000000 ))
+    until "$@" >/dev/null 2>&1; do
+        [ "$(date +%s%N)" -lt "$deadline" ] || return 1
+        sleep 0.05
+    done
+}
+
+# --- module ----------------------------------------------------------------
+module_loaded() { grep -q '^dtcp ' /proc/modules; }
+module_load() {
+    module_loaded && return 0
+    run insmod "$DTCP_MODULE" "$@" || die "insmod $DTCP_MODULE failed"
+}
+module_unload() {
+    module_loaded || return 0
+    run rmmod dtcp || die "rmmod dtcp failed"
+}
+dtcpctl() { "$BUILD/userspace/dtcpctl/dtcpctl" "$@"; }
+
+# Every live-object counter is zero (in the current namespace's view).
+check_counters_zero() {
+    local json
+    json=$(dtcpctl -j status) || die "dtcpctl status failed"
+    jq -e '.live | length > 0 and all(.[]; . == 0)' <<<"$json" >/dev/null ||
+        die "live objects remain: $(jq -c .live <<<"$json")"
+}
+
+# --- topology ----------------------------------------------------------------
+CLEANUPS=()
+on_exit() { local i; for (( i=${#CLEANUPS[@]}-1; i>=0; i-- )); do eval "${CLEANUPS[$i]}" >/dev/null 2>&1; done; }
+trap on_exit EXIT
+defer() { CLEANUPS+=("$*"); }
+
+ns_add() {
+    run ip netns add "$1" || die "ip netns add $1"
+    defer "ip netns del $1"
+    in_ns "$1" ip link set lo up
+    in_ns "$1" sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
+}
+
+# veth NS1 IF1 NS2 IF2: a veth pair created straight into the two namespaces.
+veth() {
+    run ip link add "$2" netns "$1" type veth peer name "$4" netns "$3" || die "veth $2/$4"
+    in_ns "$1" ip link set "$2" up
+    in_ns "$3" ip link set "$4" up
+}
+
+# topo_up N: client, router with the LAN bridge, IPVS-DR front-end, N back-ends.
+topo_up() {
+    local n=$1 i ns
+    BACKENDS=$n
+    modprobe -q ip_vs || skip "IPVS (ip_vs) is not available in this kernel"
+    modprobe -q ip_vs_rr; modprobe -q veth; modprobe -q bridge
+    ns_add "$NS_C"; ns_add "$NS_R"; ns_add "$NS_F"
+    veth "$NS_C" eth0 "$NS_R" cl0
+    in_ns "$NS_C" ip addr add "$C_ADDR/24" dev eth0
+    in_ns "$NS_C" ip route add default via "$R_CL"
+    in_ns "$NS_R" ip addr add "$R_CL/24" dev cl0
+    in_ns "$NS_R" sysctl -qw net.ipv4.ip_forward=1
+    in_ns "$NS_R" ip link add br0 type bridge
+    in_ns "$NS_R" ip link set br0 up
+    in_ns "$NS_R" ip addr add "$R_LAN/24" dev br0
+    in_ns "$NS_R" ip route add "$VIP/32" via "$F_ADDR"
+
+    veth "$NS_F" eth0 "$NS_R" f0
+    in_ns "$NS_R" ip link set f0 master br0
+    in_ns "$NS_F" ip addr add "$F_ADDR/24" dev eth0
+    in_ns "$NS_F" ip addr add "$VIP/32" dev lo
+    in_ns "$NS_F" ip route add default via "$R_LAN"
+    in_ns "$NS_F" sysctl -qw net.ipv4.vs.conntrack=0 2>/dev/null || true
+    in_ns "$NS_F" ipvsadm -A -t "$VIP:$PORT" -s rr || die "ipvsadm -A"
+
+    for (( i=1; i<=n; i++ )); do
+        ns=$(ns_be "$i")
+        ns_add "$ns"
+        veth "$ns" eth0 "$NS_R" "b$i"
+        in_ns "$NS_R" ip link set "b$i" master br0
+        in_ns "$ns" sysctl -qw net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2 \
+            net.ipv4.conf.eth0.arp_ignore=1 net.ipv4.conf.eth0.arp_announce=2
+        in_ns "$ns" ip addr add "$(be_addr "$i")/24" dev eth0
+        in_ns "$ns" ip addr add "$VIP/32" dev lo
+        in_ns "$ns" ip route add default via "$R_LAN"
+        in_ns "$NS_F" ipvsadm -a -t "$VIP:$PORT" -r "$(be_addr "$i"):$PORT" -g || die "ipvsadm -a"
+    done
+    # The LAN and the client link carry traffic once ARP resolves: poll for it.
+    for (( i=1; i<=n; i++ )); do
+        wait_for 10 in_ns "$NS_R" ping -c1 -W1 "$(be_addr "$i")" || die "back-end $i unreachable"
+    done
+    wait_for 10 in_ns "$NS_C" ping -c1 -W1 "$R_CL" || die "router unreachable"
+}
+
+# start_bg NS CMD...: start a long-running command in NS, killed at exit.
+start_bg() {
+    local ns=$1; shift
+    in_ns "$ns" "$@" &
+    local pid=$!
+    defer "kill $pid; wait $pid"
+    echo "$pid"
+}
+
+# tcp_listening NS PORT: something listens on PORT in NS.
+tcp_listening() { in_ns "$1" ss -Htln "sport = :$2" | grep -q .; }
