@@ -25,12 +25,19 @@
 /* Limits. */
 #define DTCP_NODE_ID_MAX	65535	/* node ids are 1..DTCP_NODE_ID_MAX */
 #define DTCP_KEY_LEN		32	/* cluster key, bytes */
+#define DTCP_MAX_PEERS		256	/* peers per node */
+#define DTCP_MAX_REQUEST	16384	/* request bytes carried by a hand-off */
+#define DTCP_DEFAULT_PORT	7400	/* tunnel UDP port */
 
 enum dtcp_cmd {
 	DTCP_CMD_UNSPEC,
 	DTCP_CMD_GET_STATUS,	/* -> version, node id, config, live counters */
 	DTCP_CMD_SET_CONFIG,	/* NODE_ID, TUNNEL_PORT, CLUSTER_KEY (any subset, >= 1); admin */
 	DTCP_CMD_EVENT,		/* multicast notification (kernel -> user) */
+	DTCP_CMD_SET_PEER,	/* PEER{ID, ADDR, [PORT], [UP]}: add or update; admin */
+	DTCP_CMD_DEL_PEER,	/* PEER{ID}; admin */
+	DTCP_CMD_GET_PEERS,	/* dump: one PEER nest per message */
+	DTCP_CMD_GET_CONNS,	/* dump: one CONN nest per message */
 	__DTCP_CMD_MAX,
 };
 #define DTCP_CMD_MAX (__DTCP_CMD_MAX - 1)
@@ -46,6 +53,11 @@ enum dtcp_attr {
 	DTCP_A_COUNTERS,	/* nest of enum dtcp_counter_attr, out */
 	DTCP_A_EVENT,		/* u32, enum dtcp_event, out (events) */
 	DTCP_A_PAD,
+	DTCP_A_VIP,		/* be32 IPv4 address: the cluster's virtual IP */
+	DTCP_A_PEER,		/* nest of enum dtcp_peer_attr */
+	DTCP_A_CONN,		/* nest of enum dtcp_conn_attr, out */
+	DTCP_A_STATS,		/* nest of enum dtcp_stat_attr (u64 each), out */
+	DTCP_A_DAEMON,		/* u8, out: a daemon's socket is subscribed (1) or not */
 	__DTCP_A_MAX,
 };
 #define DTCP_A_MAX (__DTCP_A_MAX - 1)
@@ -65,9 +77,82 @@ enum dtcp_counter_attr {
 };
 #define DTCP_CNT_MAX (__DTCP_CNT_MAX - 1)
 
+enum dtcp_peer_attr {
+	DTCP_PEER_A_UNSPEC,
+	DTCP_PEER_A_ID,		/* u32, 1..DTCP_NODE_ID_MAX */
+	DTCP_PEER_A_ADDR,	/* be32 IPv4 address of the peer's tunnel */
+	DTCP_PEER_A_PORT,	/* u16, tunnel port (default: this node's) */
+	DTCP_PEER_A_UP,		/* u8: 1 up (hand-offs allowed), 0 down */
+	DTCP_PEER_A_TX,		/* u64, out: tunnel messages sent */
+	DTCP_PEER_A_RX,		/* u64, out: tunnel messages accepted */
+	DTCP_PEER_A_PAD,
+	__DTCP_PEER_A_MAX,
+};
+#define DTCP_PEER_A_MAX (__DTCP_PEER_A_MAX - 1)
+
+enum dtcp_conn_role {
+	DTCP_ROLE_ACTIVE = 1,	/* this node owns the connection (A) */
+	DTCP_ROLE_PASSIVE = 2,	/* this node serves it for one response (P) */
+};
+
+enum dtcp_conn_state {
+	DTCP_CONN_FREEZING = 1,	/* A: diverting, capturing state */
+	DTCP_CONN_HANDING,	/* A: HANDOFF sent, awaiting the answer */
+	DTCP_CONN_HANDED_OUT,	/* A: P serves the connection */
+	DTCP_CONN_RETURNING,	/* A: RETURN received, applying it */
+	DTCP_CONN_BUILDING,	/* P: building the socket */
+	DTCP_CONN_QUEUED,	/* P: waiting for the application to accept */
+	DTCP_CONN_SERVING,	/* P: the application holds the socket */
+	DTCP_CONN_DRAINING,	/* P: closed, waiting for the client's ACKs */
+	DTCP_CONN_RETURNED,	/* P: RETURN sent, awaiting RETURN_ACK */
+};
+
+enum dtcp_conn_attr {
+	DTCP_CONN_A_UNSPEC,
+	DTCP_CONN_A_ID,		/* u32: connection id (unique per origin node) */
+	DTCP_CONN_A_ORIGIN,	/* u32: node id of the active node */
+	DTCP_CONN_A_ROLE,	/* u8: enum dtcp_conn_role */
+	DTCP_CONN_A_STATE,	/* u8: enum dtcp_conn_state */
+	DTCP_CONN_A_CLIENT,	/* be32: client address */
+	DTCP_CONN_A_CLIENT_PORT,	/* u16 */
+	DTCP_CONN_A_LOCAL,	/* be32: local (virtual) address */
+	DTCP_CONN_A_LOCAL_PORT,	/* u16 */
+	DTCP_CONN_A_PEER,	/* u32: node serving it (A) or its origin (P) */
+	DTCP_CONN_A_HANDOFFS,	/* u32: hand-offs of this connection so far */
+	DTCP_CONN_A_BYTES,	/* u64: response bytes served by the passive node */
+	DTCP_CONN_A_PAD,
+	__DTCP_CONN_A_MAX,
+};
+#define DTCP_CONN_A_MAX (__DTCP_CONN_A_MAX - 1)
+
+/* Per-node statistics (monotonic u64 counters). */
+enum dtcp_stat_attr {
+	DTCP_STAT_UNSPEC,
+	DTCP_STAT_HANDOFF_STARTED,
+	DTCP_STAT_HANDOFF_DONE,
+	DTCP_STAT_HANDOFF_FAILED,
+	DTCP_STAT_HANDOFF_SERVED,	/* as passive node */
+	DTCP_STAT_SEG_FORWARDED,	/* client segments sent to a passive node */
+	DTCP_STAT_SEG_INJECTED,		/* client segments injected as passive node */
+	DTCP_STAT_FROZEN_DROPPED,	/* packets a frozen socket tried to send */
+	DTCP_STAT_TX_MSGS,
+	DTCP_STAT_RX_MSGS,
+	DTCP_STAT_RETRANSMITS,		/* control messages sent again */
+	DTCP_STAT_DROP_MALFORMED,	/* tunnel drops, by reason: */
+	DTCP_STAT_DROP_UNKNOWN_PEER,
+	DTCP_STAT_DROP_BAD_MAC,
+	DTCP_STAT_DROP_REPLAY,
+	DTCP_STAT_DROP_NO_CONN,
+	DTCP_STAT_PAD,
+	__DTCP_STAT_MAX,
+};
+#define DTCP_STAT_MAX (__DTCP_STAT_MAX - 1)
+
 enum dtcp_event {
 	DTCP_EV_UNSPEC,
 	DTCP_EV_CONFIG_CHANGED,
+	DTCP_EV_PEER_CHANGED,
+	DTCP_EV_HANDOFF_FAILED,	/* with DTCP_A_CONN */
 	__DTCP_EV_MAX,
 };
 
@@ -83,7 +168,59 @@ struct dtcp_ioc_info {
 	__u64 reserved[2];	/* in: must be 0 */
 };
 
+/*
+ * DTCP_IOC_HANDOFF (active node): hand the established TCP connection
+ * @sockfd to node @node_id for one response to @request.  Blocks until the
+ * connection is back (0), or fails with the connection untouched and still
+ * usable by the caller, which then serves the request itself:
+ *   EINVAL  bad arguments, not a TCP/IPv4 socket, hand-off to self
+ *   ENOTCONN  socket not established     ENOENT  unknown or down node
+ *   EMSGSIZE  request longer than DTCP_MAX_REQUEST
+ *   EBUSY   the socket did not become quiescent (unacknowledged data)
+ *   ECONNREFUSED  the passive node refused (NACK)
+ *   ETIMEDOUT  no answer from the passive node in time
+ *   EADDRNOTAVAIL  this node is not configured (node id, tunnel port, VIP)
+ * After a successful start the connection may still come back without
+ * the response having been sent (ECONNABORTED: serve it locally), or be
+ * reset (ECONNRESET: the client or the passive node went away).
+ */
+struct dtcp_ioc_handoff {
+	__u32 size;		/* sizeof(struct dtcp_ioc_handoff) */
+	__u32 flags;		/* must be 0 */
+	__s32 sockfd;
+	__u32 node_id;
+	__u64 request;		/* user pointer to the request bytes */
+	__u32 request_len;
+	__u32 timeout_ms;	/* answer timeout, 0: default */
+	__u64 reserved[2];
+};
+
+/*
+ * DTCP_IOC_ACCEPT (passive node): take the next handed-off connection.
+ * Needs DTCP_IOC_LISTEN on the file first.  Returns a connected TCP socket
+ * in @fd and the request bytes in @request.  The application writes the
+ * response and closes the socket; the close returns the connection to its
+ * active node.  EAGAIN with DTCP_ACCEPT_NONBLOCK when none is pending;
+ * EMSGSIZE (with @request_len set, nothing taken) when the buffer is short.
+ */
+#define DTCP_ACCEPT_NONBLOCK	0x1
+#define DTCP_ACCEPT_CLOEXEC	0x2
+struct dtcp_ioc_accept {
+	__u32 size;		/* sizeof(struct dtcp_ioc_accept) */
+	__u32 flags;		/* DTCP_ACCEPT_* */
+	__u64 request;		/* user buffer for the request */
+	__u32 request_cap;	/* its size */
+	__u32 request_len;	/* out */
+	__s32 fd;		/* out */
+	__u32 origin_node;	/* out: the active node */
+	__u64 reserved[2];
+};
+
 #define DTCP_IOC_MAGIC		0xD7
 #define DTCP_IOC_INFO		_IOWR(DTCP_IOC_MAGIC, 0x01, struct dtcp_ioc_info)
+#define DTCP_IOC_HANDOFF	_IOW(DTCP_IOC_MAGIC, 0x02, struct dtcp_ioc_handoff)
+#define DTCP_IOC_ACCEPT		_IOWR(DTCP_IOC_MAGIC, 0x03, struct dtcp_ioc_accept)
+/* Argument: __u32, 1 to accept hand-offs on this file, 0 to stop. */
+#define DTCP_IOC_LISTEN		_IOW(DTCP_IOC_MAGIC, 0x04, __u32)
 
 #endif /* _UAPI_LINUX_DTCP_H */
