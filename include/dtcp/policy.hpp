@@ -22,6 +22,7 @@ using ObjectId = std::uint64_t;
 struct NodeLoad {
     std::uint32_t processing = 0; // requests queued at or served by the CPU and input adaptors
     std::uint32_t disk = 0;       // requests queued at or served by the disk
+    std::uint32_t requests = 0;   // requests in progress at the node ("req." in line 10)
 };
 
 // Outcome of Algorithm 1.
@@ -73,11 +74,12 @@ public:
         for (NodeId i = 1; i < loads.size(); ++i)
             if (loads[i].disk < loads[n].disk)
                 n = i;
-        // Line 10: req. of M - req. of N > 100 && N not in Server Set.  With no M
-        // (empty set) N is taken; N cannot be in an empty set.
+        // Line 10: req. of M - req. of N > 100 && N not in Server Set, where "req." is
+        // the number of requests in progress at a node.  With no M (empty set) N is
+        // taken; N cannot be in an empty set.
         const bool take_n =
-            !have_m || (static_cast<std::int64_t>(loads[m].processing) -
-                                static_cast<std::int64_t>(loads[n].processing) >
+            !have_m || (static_cast<std::int64_t>(loads[m].requests) -
+                                static_cast<std::int64_t>(loads[n].requests) >
                             static_cast<std::int64_t>(imbalance_) &&
                         !contains(server_set, n));
         if (take_n) {
