@@ -387,6 +387,8 @@ Result Engine::run()
         const double span = static_cast<double>(std::max<std::int64_t>(last_done_, 1));
         n.stats.cpu_util = static_cast<double>(n.st[cpu].busy_ns) / span;
         n.stats.disk_util = static_cast<double>(n.st[disk].busy_ns) / span;
+        n.stats.cpu_busy_s = static_cast<double>(n.st[cpu].busy_ns) * 1e-9;
+        n.stats.disk_busy_s = static_cast<double>(n.st[disk].busy_ns) * 1e-9;
         n.stats.in_util = static_cast<double>(n.st[in].busy_ns) / (2 * span);
         n.stats.out_util = static_cast<double>(n.st[out].busy_ns) / (2 * span);
         hits += n.stats.hits;

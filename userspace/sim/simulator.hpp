@@ -68,6 +68,7 @@ struct Config {
 
 struct NodeStats {
     double cpu_util = 0, disk_util = 0, in_util = 0, out_util = 0; // busy fraction
+    double cpu_busy_s = 0, disk_busy_s = 0;                          // busy time
     std::uint64_t served = 0;      // responses sent (or read, for BEF) by this node
     std::uint64_t hits = 0, misses = 0;
     std::uint64_t connections = 0; // connections this node was active for
