@@ -1,6 +1,8 @@
 // dtcp-sim: trace-driven simulation of a DTCP / LARD web cluster (Kokku et al., section 4).
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <mutex>
 #include <fstream>
 #include <iostream>
 #include <stdexcept>
@@ -30,7 +32,7 @@ struct Options {
     double adaptor_mbit = 100;
     unsigned jobs = 1;
     std::string csv, node_csv, svg_throughput, svg_bytes, title;
-    bool quiet = false;
+    bool quiet = false, timing = false;
 };
 
 void write_file(const std::string& path, const std::string& text)
@@ -151,6 +153,7 @@ int main(int argc, char** argv)
     app.add_option("--title", o.title, "plot title prefix")->group(out);
     app.add_option("-j,--jobs", o.jobs, "simulations run in parallel")->capture_default_str()->group(out);
     app.add_flag("-q,--quiet", o.quiet, "no table on stdout")->group(out);
+    app.add_flag("--timing", o.timing, "print wall-clock times of loading and simulating on stderr")->group(out);
 
     CLI11_PARSE(app, argc, argv);
     try {
@@ -179,6 +182,8 @@ int main(int argc, char** argv)
             policies.push_back(*p);
         }
         const auto node_counts = sim::parse_node_list(o.nodes);
+        using clock = std::chrono::steady_clock;
+        const auto t_start = clock::now();
         const Trace trace = load(o);
         if (trace.stats.malformed)
             std::cerr << fmt::format("dtcp-sim: skipped {} malformed of {} lines (first at line {})\n",
@@ -198,7 +203,17 @@ int main(int argc, char** argv)
                                                          c.weights.size(), n));
                 cfgs.push_back(c);
             }
+        const auto t_loaded = clock::now();
         const auto results = run_all(trace, conns, cfgs, o.jobs);
+        if (o.timing) {
+            const std::chrono::duration<double> load_s = t_loaded - t_start, sim_s = clock::now() - t_loaded;
+            std::uint64_t simulated = 0;
+            for (const auto& r : results)
+                simulated += r.requests;
+            std::cerr << fmt::format("timing: load {:.3f} s, simulate {:.3f} s, {} requests simulated, {:.0f} requests/s\n",
+                                     load_s.count(), sim_s.count(), simulated,
+                                     sim_s.count() > 0 ? static_cast<double>(simulated) / sim_s.count() : 0.0);
+        }
 
         if (!o.quiet)
             std::cout << sim::results_table(results);
