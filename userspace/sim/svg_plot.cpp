@@ -39,10 +39,8 @@ std::string escape(const std::string& s)
 
 std::string tick_label(double v)
 {
-    if (std::fabs(v) >= 1e6)
-        return fmt::format("{:g}M", v / 1e6);
-    if (std::fabs(v) >= 1e4)
-        return fmt::format("{:g}k", v / 1e3);
+    if (std::fabs(v - std::round(v)) < 1e-9 && std::fabs(v) < 1e15)
+        return fmt::format("{:.0f}", v);
     return fmt::format("{:g}", v);
 }
 
