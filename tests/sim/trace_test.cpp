@@ -234,3 +234,32 @@ TEST_CASE("CLF writer output parses back", "[trace]")
         CHECK(back.requests[i].bytes == t.requests[i].bytes);
     }
 }
+
+TEST_CASE("Parsers survive every truncation and random bytes", "[trace]")
+{
+    const std::string lines[] = {
+        R"(83.149.9.216 - - [17/May/2015:10:05:03 +0000] "GET /a.png HTTP/1.1" 200 203023 "http://x/" "UA")",
+        "1286536308.779 1920 192.168.0.68 TCP_MISS/200 507 GET http://www.google.com/ - DIRECT/74.125.39.99 text/html",
+        "199.72.81.55\t-\t804571201\tGET\t/history/apollo/\t200\t6245",
+    };
+    std::size_t parsed = 0;
+    for (const auto& line : lines)
+        for (std::size_t n = 0; n <= line.size(); ++n)
+            for (auto f : {TraceFormat::clf, TraceFormat::squid, TraceFormat::tsv})
+                parsed += parse_line(f, std::string_view(line).substr(0, n)).has_value();
+    // Each full line parses in its own format; a few truncations of the combined line
+    // are still valid CLF (the referer and agent are optional).
+    CHECK(parsed >= 3);
+    std::uint64_t x = 88172645463325252ull; // xorshift: deterministic random bytes
+    std::string junk;
+    for (int i = 0; i < 20000; ++i) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        junk.push_back(static_cast<char>(x % 5 == 0 ? '\n' : " [\"/-:\t0123456789abc]"[x % 21]));
+    }
+    std::istringstream in(junk);
+    const Trace t = read_trace(in, TraceFormat::clf);
+    CHECK(t.stats.lines == t.stats.parsed + t.stats.malformed);
+    CHECK(t.stats.malformed > 0);
+}
