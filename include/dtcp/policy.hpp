@@ -36,7 +36,10 @@ struct Selection {
 // object; entries that turn out not to cache it are removed while searching (lines
 // 1-8), and the least disk-loaded node is added when it is chosen (line 11).
 // `in_cache(node)` tells whether a node really caches the object.  Ties are broken
-// by the lowest node id so results are deterministic.
+// deterministically.
+//
+// Ties: lowest processing load then lowest id for M; lowest disk load, then fewest
+// requests in progress, then lowest id for N.
 //
 // When the server set empties, there is no M; the least disk-loaded node N is chosen
 // and added to the set (the object will be read from N's disk and cached there).
@@ -69,10 +72,13 @@ public:
             have_m = true;
             break;
         }
-        // Line 9: the node with the least disk load.
+        // Line 9: the node with the least disk load; among equals the one with the
+        // fewest requests in progress (then the lowest id), so that an idle cluster
+        // does not send every uncached object to node 0.
         NodeId n = 0;
         for (NodeId i = 1; i < loads.size(); ++i)
-            if (loads[i].disk < loads[n].disk)
+            if (loads[i].disk < loads[n].disk ||
+                (loads[i].disk == loads[n].disk && loads[i].requests < loads[n].requests))
                 n = i;
         // Line 10: req. of M - req. of N > 100 && N not in Server Set, where "req." is
         // the number of requests in progress at a node.  With no M (empty set) N is

@@ -104,6 +104,13 @@ TEST_CASE("Algorithm 1: configurable threshold and deterministic ties", "[policy
     CHECK(s.added_to_set);
 }
 
+TEST_CASE("Algorithm 1: equal disk loads go to the node with fewest requests", "[policy]")
+{
+    std::vector<NodeLoad> loads{{0, 0, 7}, {0, 0, 3}, {0, 0, 3}, {0, 1, 0}};
+    std::vector<NodeId> set;
+    CHECK(NodeSelector{}.select(set, caches({}), loads).node == 1);
+}
+
 TEST_CASE("LRU cache evicts the least recently used object first", "[policy][lru]")
 {
     LruCache c(100, 60);

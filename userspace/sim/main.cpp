@@ -31,7 +31,7 @@ struct Options {
     double setup_us = 145, teardown_us = 145, transmit_us = 40, seek_ms = 14, disk_mb_s = 10;
     double adaptor_mbit = 100;
     unsigned jobs = 1;
-    std::string csv, node_csv, svg_throughput, svg_bytes, title;
+    std::string csv, node_csv, svg_throughput, svg_bytes, svg_nodes, title;
     bool quiet = false, timing = false;
 };
 
@@ -115,6 +115,7 @@ int main(int argc, char** argv)
     app.add_option("--spec-zipf", o.spec.zipf_alpha, "SPECweb99 directory Zipf exponent")->capture_default_str()->group(in);
     app.add_option("--spec-min-per-conn", o.spec.min_per_conn, "SPECweb99 fewest requests per connection")->capture_default_str()->group(in);
     app.add_option("--spec-max-per-conn", o.spec.max_per_conn, "SPECweb99 most requests per connection")->capture_default_str()->group(in);
+    app.add_option("--spec-conn-gap-ms", o.spec.conn_gap_ms, "SPECweb99 time between connection starts, ms")->capture_default_str()->group(in);
     app.add_option("--seed", o.spec.seed, "SPECweb99 random seed")->capture_default_str()->group(in);
 
     auto* cl = "Cluster";
@@ -143,6 +144,7 @@ int main(int argc, char** argv)
     app.add_option("--handoff-bytes", base.costs.handoff_bytes, "DTCP hand-off message (state + request)")->capture_default_str()->group(co);
     app.add_option("--handback-bytes", base.costs.handback_bytes, "DTCP hand-back message")->capture_default_str()->group(co);
     app.add_option("--ack-bytes", base.costs.ack_bytes, "DTCP forwarded ACK size")->capture_default_str()->group(co);
+    app.add_option("--segment-bytes", base.costs.segment_bytes, "TCP segment size (one ACK per two)")->capture_default_str()->group(co);
     app.add_option("--bef-charge", base.costs.bef_charge, "BEF: transmit charges of a relayed response at the first back-end")->capture_default_str()->group(co);
 
     auto* out = "Output";
@@ -150,6 +152,7 @@ int main(int argc, char** argv)
     app.add_option("--node-csv", o.node_csv, "per-node utilisation")->group(out);
     app.add_option("--svg-throughput", o.svg_throughput, "plot of throughput vs nodes (Fig. 7)")->group(out);
     app.add_option("--svg-backend", o.svg_bytes, "plot of back-end traffic vs nodes (Fig. 8)")->group(out);
+    app.add_option("--svg-nodes", o.svg_nodes, "plot of per-node CPU and disk utilisation at the largest size")->group(out);
     app.add_option("--title", o.title, "plot title prefix")->group(out);
     app.add_option("-j,--jobs", o.jobs, "simulations run in parallel")->capture_default_str()->group(out);
     app.add_flag("-q,--quiet", o.quiet, "no table on stdout")->group(out);
@@ -226,6 +229,8 @@ int main(int argc, char** argv)
             write_file(o.svg_throughput, sim::throughput_svg(results, prefix + "cluster throughput"));
         if (!o.svg_bytes.empty())
             write_file(o.svg_bytes, sim::backend_svg(results, prefix + "back-end network traffic"));
+        if (!o.svg_nodes.empty())
+            write_file(o.svg_nodes, sim::nodes_svg(results, prefix + "per-node utilisation"));
         return 0;
     } catch (const std::exception& e) {
         std::cerr << "dtcp-sim: " << e.what() << '\n';

@@ -99,6 +99,29 @@ std::string backend_svg(const std::vector<Result>& results, const std::string& t
     return by_policy_svg(results, title, "back-end network traffic (MB/s)", backend_mb_per_s);
 }
 
+std::string nodes_svg(const std::vector<Result>& results, const std::string& title)
+{
+    std::uint32_t largest = 0;
+    for (const auto& r : results)
+        largest = std::max(largest, r.nodes);
+    SvgPlot plot(fmt::format("{} ({} nodes)", title, largest), "node", "utilisation (busy fraction)");
+    int color = 0;
+    for (const auto& r : results) {
+        if (r.nodes != largest)
+            continue;
+        Series cpu{fmt::format("{} CPU", policy_name(r.policy)), {}, color, false};
+        Series disk{fmt::format("{} disk", policy_name(r.policy)), {}, color, true};
+        for (std::size_t i = 0; i < r.node.size(); ++i) {
+            cpu.points.emplace_back(static_cast<double>(i), r.node[i].cpu_util);
+            disk.points.emplace_back(static_cast<double>(i), r.node[i].disk_util);
+        }
+        plot.add(std::move(cpu));
+        plot.add(std::move(disk));
+        ++color;
+    }
+    return plot.render();
+}
+
 std::vector<std::uint32_t> parse_node_list(std::string_view spec)
 {
     auto number = [&](std::string_view s) {

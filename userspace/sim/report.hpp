@@ -19,6 +19,9 @@ std::string results_table(const std::vector<Result>& results);
 // SVG line charts: throughput and back-end network traffic against cluster size.
 std::string throughput_svg(const std::vector<Result>& results, const std::string& title);
 std::string backend_svg(const std::vector<Result>& results, const std::string& title);
+// CPU (solid) and disk (dashed) utilisation of each node, per policy, at the largest
+// cluster size among the results.
+std::string nodes_svg(const std::vector<Result>& results, const std::string& title);
 
 // "1-16", "1,2,4,8" or "1-4,8,16" to a sorted list without duplicates.
 // Throws std::invalid_argument on anything else.

@@ -246,7 +246,7 @@ void Engine::plan_request(Flow& f, std::int64_t now)
         add(f, p, out, costs_.wire_ns(b));
         add(f, a, in, costs_.wire_ns(b));
         add(f, a, cpu,
-            static_cast<std::int64_t>(cfg_.costs.bef_charge * static_cast<double>(costs_.transmit_ns(b))) +
+            static_cast<std::int64_t>(costs_.bef_charge * static_cast<double>(costs_.transmit_ns(b))) +
                 teardown);
         add(f, a, out, costs_.wire_ns(b));
         if (b > 0)

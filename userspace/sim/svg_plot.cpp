@@ -51,7 +51,16 @@ std::string SvgPlot::render(int width, int height) const
     static constexpr std::array<const char*, 6> colors{"#1f77b4", "#d62728", "#2ca02c",
                                                        "#9467bd", "#ff7f0e", "#8c564b"};
     static constexpr std::array<const char*, 6> dashes{"", "6,3", "2,3", "8,3,2,3", "", "4,4"};
-    const double left = 80, right = 20, top = 50, bottom = 60;
+    auto color_of = [&](std::size_t i) {
+        const int c = series_[i].color;
+        return colors[(c >= 0 ? static_cast<std::size_t>(c) : i) % colors.size()];
+    };
+    auto dash_of = [&](std::size_t i) {
+        if (series_[i].color >= 0)
+            return series_[i].dashed ? "5,4" : "";
+        return dashes[i % dashes.size()];
+    };
+    const double left = 80, right = 250, top = 50, bottom = 60;
     const double pw = width - left - right, ph = height - top - bottom;
 
     double xmin = 0, xmax = 1, ymax = 0;
@@ -101,28 +110,27 @@ std::string SvgPlot::render(int width, int height) const
     // Series.
     for (std::size_t i = 0; i < series_.size(); ++i) {
         const auto& s = series_[i];
-        const char* color = colors[i % colors.size()];
+        const char* color = color_of(i);
         std::string pts;
         for (auto [x, y] : s.points)
             pts += fmt::format("{:.1f},{:.1f} ", X(x), Y(y));
         o += fmt::format("<polyline fill=\"none\" stroke=\"{}\" stroke-width=\"2\" stroke-dasharray=\"{}\" "
                          "points=\"{}\"/>\n",
-                         color, dashes[i % dashes.size()], pts);
+                         color, dash_of(i), pts);
         for (auto [x, y] : s.points)
             o += fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"3\" fill=\"{}\"/>\n", X(x), Y(y), color);
     }
-    // Legend, top left inside the plot.
-    const double lh = 18, lw = 230;
-    o += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"white\" fill-opacity=\"0.9\" "
-                     "stroke=\"#999\"/>\n",
-                     left + 10, top + 10, lw, lh * static_cast<double>(series_.size()) + 8);
+    // Legend, right of the plot.
+    const double lh = 18, lw = 230, lx = left + pw + 10;
+    o += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"white\" stroke=\"#999\"/>\n",
+                     lx, top, lw, lh * static_cast<double>(series_.size()) + 8);
     for (std::size_t i = 0; i < series_.size(); ++i) {
-        const double y = top + 10 + 13 + lh * static_cast<double>(i);
-        const char* color = colors[i % colors.size()];
+        const double y = top + 17 + lh * static_cast<double>(i);
+        const char* color = color_of(i);
         o += fmt::format("<line x1=\"{0}\" y1=\"{1:.1f}\" x2=\"{2}\" y2=\"{1:.1f}\" stroke=\"{3}\" "
                          "stroke-width=\"2\" stroke-dasharray=\"{4}\"/>\n"
                          "<text x=\"{5}\" y=\"{6:.1f}\">{7}</text>\n",
-                         left + 18, y - 4, left + 48, color, dashes[i % dashes.size()], left + 56, y,
+                         lx + 8, y - 4, lx + 38, color, dash_of(i), lx + 46, y,
                          escape(series_[i].name));
     }
     o += "</svg>\n";

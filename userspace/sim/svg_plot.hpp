@@ -10,6 +10,8 @@ namespace dtcp::sim {
 struct Series {
     std::string name;
     std::vector<std::pair<double, double>> points; // (x, y), drawn in the given order
+    int color = -1;      // palette index; -1: by position, with a per-series dash pattern
+    bool dashed = false; // with an explicit color: dashed instead of solid
 };
 
 class SvgPlot {
@@ -19,7 +21,7 @@ public:
     {
     }
     void add(Series s) { series_.push_back(std::move(s)); }
-    std::string render(int width = 760, int height = 500) const;
+    std::string render(int width = 900, int height = 500) const;
 
 private:
     std::string title_, x_label_, y_label_;
