@@ -76,15 +76,15 @@ std::string nodes_csv(const std::vector<Result>& results)
 
 std::string results_table(const std::vector<Result>& results)
 {
-    std::string o = fmt::format("{:<6} {:>5} {:>9} {:>12} {:>6} {:>7} {:>12} {:>6} {:>6}\n", "policy",
+    std::string o = fmt::format("{:<6} {:>5} {:>9} {:>12} {:>6} {:>7} {:>12} {:>6} {:>6} {:>9}\n", "policy",
                                 "nodes", "requests", "req/s", "hit%", "remote%", "backend MB", "cpu%",
-                                "disk%");
+                                "disk%", "resp ms");
     for (const auto& r : results)
-        o += fmt::format("{:<6} {:>5} {:>9} {:>12.1f} {:>6.1f} {:>7.1f} {:>12.1f} {:>6.1f} {:>6.1f}\n",
+        o += fmt::format("{:<6} {:>5} {:>9} {:>12.3f} {:>6.1f} {:>7.1f} {:>12.1f} {:>6.1f} {:>6.1f} {:>9.2f}\n",
                          policy_name(r.policy), r.nodes, r.requests, r.throughput_rps, 100 * r.hit_rate,
                          r.requests ? 100.0 * static_cast<double>(r.remote) / static_cast<double>(r.requests) : 0.0,
                          static_cast<double>(r.backend_bytes) / 1e6, 100 * mean_of(r, &NodeStats::cpu_util),
-                         100 * mean_of(r, &NodeStats::disk_util));
+                         100 * mean_of(r, &NodeStats::disk_util), r.mean_response_ms);
     return o;
 }
 
