@@ -35,11 +35,11 @@ struct Selection {
 // Algorithm 1 (node selection).  `server_set` holds the nodes believed to cache the
 // object; entries that turn out not to cache it are removed while searching (lines
 // 1-8), and the least disk-loaded node is added when it is chosen (line 11).
-// `in_cache(node)` tells whether a node really caches the object.  Ties are broken
-// deterministically.
+// `in_cache(node)` tells whether a node really caches the object.  `loads` has one
+// entry per node (at least one) and every set member indexes into it.
 //
-// Ties: lowest processing load then lowest id for M; lowest disk load, then fewest
-// requests in progress, then lowest id for N.
+// Ties are broken deterministically: for M by the lowest id; for N by the fewest
+// requests in progress, then the lowest id.
 //
 // When the server set empties, there is no M; the least disk-loaded node N is chosen
 // and added to the set (the object will be read from N's disk and cached there).
