@@ -9,6 +9,8 @@
 
 #include "dtcp.h"
 #include "chardev.h"
+#include "conn.h"
+#include "handoff.h"
 #include "netlink.h"
 #include "netns.h"
 
@@ -18,6 +20,11 @@ static int __init dtcp_init(void)
 {
 	int ret;
 
+	ret = dtcp_conn_init();
+	if (ret)
+		goto err_conn;
+	dtcp_active_init();
+	dtcp_passive_init();
 	ret = dtcp_netns_init();
 	if (ret)
 		goto err_netns;
@@ -36,6 +43,8 @@ err_chardev:
 err_netlink:
 	dtcp_netns_exit();
 err_netns:
+	dtcp_conn_exit();
+err_conn:
 	return ret;
 }
 
@@ -46,6 +55,7 @@ static void __exit dtcp_exit(void)
 	dtcp_chardev_exit();
 	dtcp_netlink_exit();
 	dtcp_netns_exit();
+	dtcp_conn_exit();
 	for (i = 1; i < __DTCP_CNT_MAX; i++)
 		WARN(atomic_read(&dtcp_live.count[i]),
 		     "dtcp: %d live objects of kind %d at unload\n",

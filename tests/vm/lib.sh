@@ -52,7 +52,12 @@ wait_for() {
 # --- module ----------------------------------------------------------------
 module_loaded() { grep -q '^dtcp ' /proc/modules; }
 module_load() {
+    local dep
     module_loaded && return 0
+    # insmod does not resolve dependencies: load them first.
+    for dep in $(modinfo -F depends "$DTCP_MODULE" | tr ',' ' '); do
+        modprobe -q "$dep" || die "modprobe $dep (a dependency of dtcp.ko) failed"
+    done
     run insmod "$DTCP_MODULE" "$@" || die "insmod $DTCP_MODULE failed"
 }
 module_unload() {
@@ -61,11 +66,12 @@ module_unload() {
 }
 dtcpctl() { "$BUILD/userspace/dtcpctl/dtcpctl" "$@"; }
 
-# Every live-object counter is zero (in the current namespace's view).
+# Every live-object counter is zero (peers are configuration, not leaks:
+# they go with their namespace, and the module checks them at unload).
 check_counters_zero() {
     local json
     json=$(dtcpctl -j status) || die "dtcpctl status failed"
-    jq -e '.live | length > 0 and all(.[]; . == 0)' <<<"$json" >/dev/null ||
+    jq -e '.live | length > 0 and (del(.peers) | all(.[]; . == 0))' <<<"$json" >/dev/null ||
         die "live objects remain: $(jq -c .live <<<"$json")"
 }
 
@@ -144,3 +150,61 @@ start_bg() {
 
 # tcp_listening NS PORT: something listens on PORT in NS.
 tcp_listening() { in_ns "$1" ss -Htln "sport = :$2" | grep -q .; }
+
+# dtcp_cluster_up N: topology plus dtcp on every back-end: node ids 1..N,
+# tunnel port 7400, the VIP, every other back-end as a peer.
+TUNNEL_PORT=7400
+dtcp_cluster_up() {
+    local n=$1 i j peers
+    module_load
+    topo_up "$n"
+    for (( i=1; i<=n; i++ )); do
+        peers=()
+        for (( j=1; j<=n; j++ )); do
+            [ "$j" -eq "$i" ] || peers+=(--peer "$j=$(be_addr "$j")")
+        done
+        in_ns "$(ns_be "$i")" "$BUILD/tests/vm/dtcp-vmconf" --node "$i" --port "$TUNNEL_PORT" \
+            --vip "$VIP" "${peers[@]}" || die "configuring back-end $i failed"
+    done
+}
+
+# Live-object counters are zero on every node (connection entries drain
+# asynchronously after the last exchange: poll briefly).
+counters_zero_all() {
+    wait_for 10 check_counters_zero_quiet || check_counters_zero
+}
+check_counters_zero_quiet() { ( check_counters_zero ) >/dev/null 2>&1; }
+
+# start_hosmoke_all N: the hand-off smoke server on every back-end.
+start_hosmoke_all() {
+    local i
+    for (( i=1; i<=$1; i++ )); do
+        start_bg "$(ns_be "$i")" "$BUILD/tests/vm/dtcp-hosmoke" serve --node "$i" --port "$PORT" \
+            --stats "/tmp/hosmoke-$SUFFIX-$i" >/dev/null
+    done
+    for (( i=1; i<=$1; i++ )); do
+        wait_for 10 tcp_listening "$(ns_be "$i")" "$PORT" || die "server on back-end $i not listening"
+    done
+}
+
+# check_handoff_stats TOTAL: all TOTAL requests answered; those owned by
+# another node were handed off, none fell back to local service.
+check_handoff_stats() {
+    local total=$1 i local_n=0 handed=0 fallback=0 served=0 l h f s
+    for (( i=1; i<=BACKENDS; i++ )); do
+        [ -f "/tmp/hosmoke-$SUFFIX-$i" ] || continue
+        read -r _ l _ h _ f _ s < "/tmp/hosmoke-$SUFFIX-$i"
+        log "back-end $i: local $l handed $h fallback $f served $s"
+        local_n=$((local_n + l)); handed=$((handed + h)); fallback=$((fallback + f)); served=$((served + s))
+    done
+    [ "$fallback" -eq 0 ] || die "$fallback hand-offs fell back to local service"
+    [ "$handed" -gt 0 ] || die "nothing was handed off"
+    [ "$handed" -eq "$served" ] || die "$handed handed off but $served served by passive nodes"
+    [ $((local_n + served)) -eq "$total" ] || die "$local_n local + $served handed != $total requests"
+}
+
+# Stop every server started with start_bg and wait until they are gone.
+stop_servers() {
+    pkill -f "dtcp-hosmoke serve" ; pkill -f "dtcp-xfer serve"
+    wait_for 10 sh -c '! pgrep -f "dtcp-(hosmoke|xfer) serve"' || die "servers did not stop"
+}

@@ -17,6 +17,12 @@ for t in "$@"; do
     ms=$(( ($(date +%s%N) - start) / 1000000 ))
     secs=$(printf '%d.%d' $((ms / 1000)) $((ms % 1000 / 100)))
     # Nothing may stay loaded or configured between scenarios.
+    # Processes the scenario killed may still be closing their files: poll.
+    for _ in $(seq 1 100); do
+        grep -q '^dtcp ' /proc/modules || break
+        rmmod dtcp 2>/dev/null && break
+        sleep 0.1
+    done
     if grep -q '^dtcp ' /proc/modules && ! rmmod dtcp 2>>"$log"; then
         echo "rmmod after the scenario failed" >>"$log"
         rc=1

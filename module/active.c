@@ -1,0 +1,493 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Active node (A): hand a connection out and take it back.
+ *
+ * dtcp_active_handoff() runs in the application's thread: it waits for the
+ * socket to be quiescent, freezes it (the hooks divert the client's
+ * segments and silence the socket), captures its state, sends HANDOFF and
+ * waits for the answer, then for the RETURN, which a worker applies.
+ */
+#include <linux/delay.h>
+#include <linux/file.h>
+#include <linux/module.h>
+#include <linux/net.h>
+#include <linux/slab.h>
+#include <net/inet_sock.h>
+#include <net/tcp.h>
+
+#include "dtcp.h"
+#include "conn.h"
+#include "handoff.h"
+#include "hooks.h"
+#include "netlink.h"
+#include "netns.h"
+#include "state.h"
+#include "tunnel.h"
+
+#define DTCP_QUIESCE_MS		2000	/* how long to wait for the last ACK */
+#define DTCP_ANSWER_MS		1000	/* default wait for HANDOFF_ACK/NACK */
+#define DTCP_RTO_MIN_MS		20
+
+static struct proto dtcp_prot_active;
+static void dtcp_active_apply(struct work_struct *w);
+
+/* Answers to a HANDOFF, kept in conn->result while state is HANDING. */
+#define DTCP_ANSWER_NONE	1
+
+static void dtcp_tuple_of(const struct sock *sk, struct dtcp_tuple *t)
+{
+	const struct inet_sock *inet = inet_sk(sk);
+
+	memset(t, 0, sizeof(*t));
+	t->caddr = inet->inet_daddr;
+	t->cport = inet->inet_dport;
+	t->laddr = inet->inet_rcv_saddr;
+	t->lport = inet->inet_sport;
+}
+
+static struct dtcp_conn *dtcp_conn_of_sock(const struct sock *sk)
+{
+	struct dtcp_tuple t;
+
+	dtcp_tuple_of(sk, &t);
+	return dtcp_conn_by_tuple(dtcp_net(sock_net(sk)), &t);
+}
+
+static bool dtcp_away(const struct dtcp_conn *c)
+{
+	return READ_ONCE(c->state) != 0;
+}
+
+/* Writes wait while the connection is away (or fail with EAGAIN). */
+static int dtcp_wait_home(struct sock *sk, int flags)
+{
+	struct dtcp_conn *c = dtcp_conn_of_sock(sk);
+	int ret = 0;
+
+	if (!c)
+		return 0;
+	if (dtcp_away(c)) {
+		if (!sock_sndtimeo(sk, flags & MSG_DONTWAIT))
+			ret = -EAGAIN;
+		else if (wait_event_interruptible(c->wait, !dtcp_away(c)))
+			ret = -ERESTARTSYS;
+	}
+	dtcp_conn_put(c);
+	return ret;
+}
+
+static int dtcp_active_sendmsg(struct sock *sk, struct msghdr *msg, size_t size)
+{
+	int ret = dtcp_wait_home(sk, msg->msg_flags);
+
+	return ret ? ret : tcp_prot.sendmsg(sk, msg, size);
+}
+
+#ifdef DTCP_HAVE_SENDPAGE
+static int dtcp_active_sendpage(struct sock *sk, struct page *page, int offset,
+				size_t size, int flags)
+{
+	int ret = dtcp_wait_home(sk, flags);
+
+	return ret ? ret : tcp_prot.sendpage(sk, page, offset, size, flags);
+}
+#endif
+
+/* Give the socket back its own proto; the entry goes with it. */
+static void dtcp_active_release(struct dtcp_conn *c)
+{
+	struct sock *sk = c->sk;
+	bool had;
+
+	lock_sock(sk);
+	had = c->orig_prot != NULL;
+	if (had) {
+		WRITE_ONCE(sk->sk_prot, c->orig_prot);
+		c->orig_prot = NULL;
+	}
+	release_sock(sk);
+	dtcp_conn_unlink(c);
+	if (had)
+		module_put(THIS_MODULE);
+}
+
+static void dtcp_active_close(struct sock *sk, long timeout)
+{
+	struct dtcp_conn *c = dtcp_conn_of_sock(sk);
+
+	if (c) {
+		if (c->role == DTCP_ROLE_ACTIVE)
+			dtcp_active_release(c);
+		dtcp_conn_put(c);
+	}
+	/* The proto is tcp_prot again (or was never ours). */
+	tcp_prot.close(sk, timeout);
+}
+
+/* Back home: the hooks stop diverting, writers and the caller wake up. */
+static void dtcp_unfreeze(struct dtcp_conn *c)
+{
+	WRITE_ONCE(c->state, 0);
+	dtcp_hooks_need(false);
+	wake_up_all(&c->wait);
+}
+
+static int dtcp_wait_quiescent(struct sock *sk)
+{
+	unsigned long deadline = jiffies + msecs_to_jiffies(DTCP_QUIESCE_MS);
+
+	for (;;) {
+		bool q;
+
+		lock_sock(sk);
+		q = dtcp_state_quiescent(sk);
+		release_sock(sk);
+		if (q)
+			return 0;
+		if (sk->sk_state != TCP_ESTABLISHED)
+			return -ENOTCONN;
+		if (time_after(jiffies, deadline))
+			return -EBUSY;
+		if (signal_pending(current))
+			return -EINTR;
+		usleep_range(200, 500);
+	}
+}
+
+static int dtcp_send_handoff(struct dtcp_net *dn, struct dtcp_conn *c,
+			     const void *request, u32 len)
+{
+	struct dtcp_wire_tuple wt = {
+		.caddr = c->tuple.caddr, .laddr = c->tuple.laddr,
+		.cport = c->tuple.cport, .lport = c->tuple.lport,
+	};
+	struct dtcp_wire_state ws;
+	__be32 rlen = htonl(len);
+	struct dtcp_part parts[] = {
+		{ &wt, sizeof(wt) }, { &ws, sizeof(ws) }, { &rlen, 4 }, { request, len },
+	};
+
+	dtcp_wire_put_state(&ws, &c->st);
+	return dtcp_tunnel_send(dn, c->peer, DTCP_MSG_HANDOFF, c->origin, c->hid,
+				parts, ARRAY_SIZE(parts));
+}
+
+static long dtcp_do_handoff(struct dtcp_net *dn, struct sock *sk, u32 node,
+			    const void *request, u32 len, unsigned int answer_ms)
+{
+	struct dtcp_conn *c;
+	unsigned long deadline, rto;
+	struct dtcp_tuple t;
+	bool fresh = false;
+	long ret;
+	u32 hid;
+
+	ret = dtcp_wait_quiescent(sk);
+	if (ret)
+		return ret;
+
+	dtcp_tuple_of(sk, &t);
+	c = dtcp_conn_by_tuple(dn, &t);
+	if (c && (c->role != DTCP_ROLE_ACTIVE || dtcp_away(c))) {
+		dtcp_conn_put(c);
+		return -EBUSY;
+	}
+	do {
+		hid = atomic_inc_return(&dn->next_conn_id);
+	} while (!hid);
+	if (!c) {
+		c = dtcp_conn_alloc(dn, DTCP_ROLE_ACTIVE, dtcp_active_apply, GFP_KERNEL);
+		if (!c)
+			return -ENOMEM;
+		c->tuple = t;
+		c->origin = dn->node_id;
+		c->hid = hid;
+		sock_hold(sk);
+		c->sk = sk;
+		fresh = true;
+	}
+	c->peer = node;
+	c->result = DTCP_ANSWER_NONE;
+	/* From here on the hooks divert the client's segments and drop Sa's. */
+	WRITE_ONCE(c->state, DTCP_CONN_FREEZING);
+	dtcp_hooks_need(true);
+	ret = fresh ? dtcp_conn_insert(c, GFP_KERNEL) : dtcp_conn_rekey(c, hid);
+	if (ret) {
+		dtcp_unfreeze(c);
+		if (fresh) {
+			c->sk = NULL;
+			sock_put(sk);
+		}
+		dtcp_conn_put(c);
+		return ret == -EEXIST ? -EBUSY : ret;
+	}
+	if (!c->orig_prot) {
+		if (!try_module_get(THIS_MODULE)) {
+			ret = -ENODEV;
+			goto unfreeze;
+		}
+		lock_sock(sk);
+		c->orig_prot = sk->sk_prot;
+		WRITE_ONCE(sk->sk_prot, &dtcp_prot_active);
+		release_sock(sk);
+	}
+	/* Segments that passed the hook before the freeze are done with Sa now. */
+	synchronize_rcu();
+
+	lock_sock(sk);
+	if (!dtcp_state_quiescent(sk)) {
+		release_sock(sk);
+		ret = sk->sk_state == TCP_ESTABLISHED ? -EBUSY : -ENOTCONN;
+		goto unfreeze;
+	}
+	dtcp_state_capture(sk, &c->st);
+	WRITE_ONCE(c->state, DTCP_CONN_HANDING);
+	release_sock(sk);
+
+	dtcp_stat_inc(dn, DTCP_STAT_HANDOFF_STARTED);
+	deadline = jiffies + msecs_to_jiffies(answer_ms);
+	rto = msecs_to_jiffies(DTCP_RTO_MIN_MS);
+	for (;;) {
+		ret = dtcp_send_handoff(dn, c, request, len);
+		if (ret && ret != -ENOBUFS && ret != -ENOMEM)
+			goto abort;
+		wait_event_timeout(c->wait, READ_ONCE(c->result) != DTCP_ANSWER_NONE,
+				   min(rto, deadline - jiffies + 1));
+		if (READ_ONCE(c->result) != DTCP_ANSWER_NONE)
+			break;
+		if (time_after_eq(jiffies, deadline)) {
+			ret = -ETIMEDOUT;
+			goto abort;
+		}
+		rto = min(rto * 2, (unsigned long)HZ / 4);
+		dtcp_stat_inc(dn, DTCP_STAT_RETRANSMITS);
+	}
+	ret = READ_ONCE(c->result);
+	if (ret < 0)
+		goto unfreeze;	/* NACK: the passive node built nothing */
+
+	/* Handed out: wait for the worker to apply the RETURN. */
+	wait_event_killable(c->wait, !dtcp_away(c));
+	if (dtcp_away(c)) {
+		/* Fatal signal: the worker finishes without us. */
+		dtcp_conn_put(c);
+		return -EINTR;
+	}
+	ret = READ_ONCE(c->result);
+	dtcp_stat_inc(dn, ret ? DTCP_STAT_HANDOFF_FAILED : DTCP_STAT_HANDOFF_DONE);
+	dtcp_conn_put(c);
+	return ret;
+
+abort:
+	/* No answer: tell the passive node to drop whatever it built. */
+	{
+		__be32 code = htonl(ETIMEDOUT);
+		struct dtcp_part p = { &code, 4 };
+
+		dtcp_tunnel_send(dn, node, DTCP_MSG_ABORT, c->origin, c->hid, &p, 1);
+	}
+unfreeze:
+	dtcp_stat_inc(dn, DTCP_STAT_HANDOFF_FAILED);
+	dtcp_unfreeze(c);
+	dtcp_conn_put(c);
+	return ret;
+}
+
+long dtcp_active_handoff(struct net *net, const struct dtcp_ioc_handoff *req,
+			 const void __user *request)
+{
+	struct dtcp_net *dn = dtcp_net(net);
+	struct dtcp_peer *peer;
+	struct socket *sock;
+	struct sock *sk;
+	void *buf = NULL;
+	bool up;
+	long ret;
+
+	if (req->request_len > DTCP_MAX_REQUEST)
+		return -EMSGSIZE;
+	if (!req->node_id || req->node_id > DTCP_NODE_ID_MAX)
+		return -EINVAL;
+	if (!READ_ONCE(dn->node_id) || !READ_ONCE(dn->vip) ||
+	    !rcu_access_pointer(dn->tunnel))
+		return -EADDRNOTAVAIL;
+	if (req->node_id == READ_ONCE(dn->node_id))
+		return -EINVAL;
+	rcu_read_lock();
+	peer = dtcp_peer_find(dn, req->node_id);
+	up = peer && peer->up;
+	rcu_read_unlock();
+	if (!up)
+		return -ENOENT;
+
+	sock = sockfd_lookup(req->sockfd, (int *)&ret);
+	if (!sock)
+		return ret;
+	sk = sock->sk;
+	ret = -EINVAL;
+	if (!sk || sk->sk_family != AF_INET || sk->sk_type != SOCK_STREAM ||
+	    sk->sk_protocol != IPPROTO_TCP || !net_eq(sock_net(sk), net))
+		goto out;
+	if (sk->sk_state == TCP_LISTEN)
+		goto out;
+	ret = -ENOTCONN;
+	if (sk->sk_state != TCP_ESTABLISHED)
+		goto out;
+	/* Only connections to the virtual IP can be served by another node. */
+	ret = -EINVAL;
+	if (inet_sk(sk)->inet_rcv_saddr != READ_ONCE(dn->vip))
+		goto out;
+	if (sk->sk_prot != &tcp_prot && sk->sk_prot != &dtcp_prot_active)
+		goto out;	/* TLS, MPTCP, ...: not a plain TCP socket */
+
+	if (req->request_len) {
+		buf = memdup_user(request, req->request_len);
+		if (IS_ERR(buf)) {
+			ret = PTR_ERR(buf);
+			buf = NULL;
+			goto out;
+		}
+	}
+	ret = dtcp_do_handoff(dn, sk, req->node_id, buf, req->request_len,
+			      req->timeout_ms ? req->timeout_ms : DTCP_ANSWER_MS);
+out:
+	kfree(buf);
+	sockfd_put(sock);
+	return ret;
+}
+
+/* Worker: apply a complete RETURN to Sa and bring it home. */
+static void dtcp_active_apply(struct work_struct *w)
+{
+	struct dtcp_conn *c = container_of(w, struct dtcp_conn, work);
+	struct dtcp_net *dn = c->dn;
+	u32 before = c->st.snd_nxt;
+	int ret;
+
+	ret = dtcp_state_apply(c->sk, &c->st, c->data, c->data_len);
+	if (ret) {
+		pr_warn_ratelimited("dtcp: could not take connection %u back (%d); resetting it\n",
+				    c->hid, ret);
+		tcp_abort(c->sk, ECONNRESET);
+		ret = -ECONNRESET;
+	} else {
+		c->handoffs++;
+		c->bytes += c->st.snd_nxt - c->captured_snd_nxt;
+		ret = c->served ? 0 : -ECONNABORTED;
+	}
+	(void)before;
+	dtcp_tunnel_send(dn, c->peer, DTCP_MSG_RETURN_ACK, c->origin, c->hid, NULL, 0);
+	kvfree(c->data);
+	c->data = NULL;
+	c->data_len = 0;
+	c->chunks_done = 0;
+	WRITE_ONCE(c->result, ret);
+	dtcp_unfreeze(c);
+	dtcp_conn_put(c);	/* the work's reference */
+}
+
+/* A RETURN chunk (softirq): collect; when complete, queue the apply. */
+static void dtcp_active_return(struct dtcp_net *dn, struct dtcp_conn *c,
+			       const struct dtcp_msg *m)
+{
+	u32 nchunks = DIV_ROUND_UP(m->unread_total, DTCP_WIRE_CHUNK);
+	u64 all = nchunks >= 64 ? ~0ULL : (1ULL << nchunks) - 1;
+	bool complete = false;
+	u8 st;
+
+	spin_lock(&c->lock);
+	st = READ_ONCE(c->state);
+	if (st == 0 || st == DTCP_CONN_RETURNING) {
+		spin_unlock(&c->lock);
+		/* Already applied (our ACK was lost) or being applied. */
+		if (st == 0)
+			dtcp_tunnel_send(dn, m->sender, DTCP_MSG_RETURN_ACK, m->origin, m->hid, NULL, 0);
+		return;
+	}
+	if (st != DTCP_CONN_HANDING && st != DTCP_CONN_HANDED_OUT)
+		goto out;
+	if (m->sender != c->peer)
+		goto out;
+	if (!c->data && m->unread_total) {
+		c->data = kvmalloc(m->unread_total, GFP_ATOMIC);
+		if (!c->data)
+			goto out;	/* the passive node sends it again */
+		c->data_len = m->unread_total;
+		c->chunks_done = 0;
+	}
+	if (m->unread_total != c->data_len)
+		goto out;
+	if (m->data_len) {
+		memcpy(c->data + m->offset, m->data, m->data_len);
+		c->chunks_done |= 1ULL << (m->offset / DTCP_WIRE_CHUNK);
+	}
+	if (!m->unread_total || (c->chunks_done & all) == all) {
+		c->captured_snd_nxt = c->st.snd_nxt;
+		c->st = m->state;
+		c->served = m->code & DTCP_RETURN_SERVED;
+		WRITE_ONCE(c->state, DTCP_CONN_RETURNING);
+		complete = true;
+	}
+out:
+	spin_unlock(&c->lock);
+	if (complete) {
+		dtcp_conn_get(c);
+		if (!queue_work(dtcp_wq, &c->work))
+			dtcp_conn_put(c);
+	}
+}
+
+void dtcp_active_rcv(struct dtcp_net *dn, const struct dtcp_msg *m, struct sk_buff *skb)
+{
+	struct dtcp_conn *c;
+
+	if (m->origin != dn->node_id)
+		return;
+	c = dtcp_conn_by_key(dn, m->origin, m->hid);
+	if (!c || c->role != DTCP_ROLE_ACTIVE) {
+		dtcp_stat_inc(dn, DTCP_STAT_DROP_NO_CONN);
+		/* A RETURN for a connection already home: acknowledge it again. */
+		if (m->type == DTCP_MSG_RETURN)
+			dtcp_tunnel_send(dn, m->sender, DTCP_MSG_RETURN_ACK, m->origin, m->hid, NULL, 0);
+		if (c)
+			dtcp_conn_put(c);
+		return;
+	}
+	switch (m->type) {
+	case DTCP_MSG_HANDOFF_ACK:
+		if (READ_ONCE(c->state) == DTCP_CONN_HANDING && m->sender == c->peer) {
+			WRITE_ONCE(c->state, DTCP_CONN_HANDED_OUT);
+			WRITE_ONCE(c->result, 0);
+			wake_up_all(&c->wait);
+		}
+		break;
+	case DTCP_MSG_NACK:
+	case DTCP_MSG_ABORT:
+		if (READ_ONCE(c->state) == DTCP_CONN_HANDING && m->sender == c->peer) {
+			WRITE_ONCE(c->result, m->code == EBUSY ? -EBUSY : -ECONNREFUSED);
+			wake_up_all(&c->wait);
+		}
+		break;
+	case DTCP_MSG_RETURN:
+		dtcp_active_return(dn, c, m);
+		break;
+	}
+	dtcp_conn_put(c);
+}
+
+/* Module unload / namespace exit: every socket gets its proto back. */
+void dtcp_active_flush_one(struct dtcp_conn *c)
+{
+	dtcp_active_release(c);
+}
+
+int __init dtcp_active_init(void)
+{
+	dtcp_prot_active = tcp_prot;
+	dtcp_prot_active.sendmsg = dtcp_active_sendmsg;
+#ifdef DTCP_HAVE_SENDPAGE
+	dtcp_prot_active.sendpage = dtcp_active_sendpage;
+#endif
+	dtcp_prot_active.close = dtcp_active_close;
+	return 0;
+}

@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Connection entries: allocation, the two lookup tables, references. */
+#include <linux/jump_label.h>
+#include <linux/slab.h>
+#include <net/sock.h>
+
+#include "dtcp.h"
+#include "conn.h"
+
+struct workqueue_struct *dtcp_wq;
+static struct kmem_cache *dtcp_conn_cache;
+
+const struct rhashtable_params dtcp_conn_params = {
+	.key_len = sizeof(struct dtcp_tuple),
+	.key_offset = offsetof(struct dtcp_conn, tuple),
+	.head_offset = offsetof(struct dtcp_conn, node),
+	.automatic_shrinking = true,
+};
+
+static void dtcp_conn_free_work(struct work_struct *w)
+{
+	struct dtcp_conn *c = container_of(w, struct dtcp_conn, free_work);
+
+	skb_queue_purge(&c->early);
+	if (c->sock)
+		sock_release(c->sock);	/* never accepted */
+	if (c->sk)
+		sock_put(c->sk);
+	kvfree(c->data);
+	atomic_dec(&c->dn->n_conns);
+	dtcp_live_dec(DTCP_CNT_CONNS);
+	kmem_cache_free(dtcp_conn_cache, c);
+}
+
+struct dtcp_conn *dtcp_conn_alloc(struct dtcp_net *dn, u8 role, work_func_t fn, gfp_t gfp)
+{
+	struct dtcp_conn *c;
+
+	c = kmem_cache_zalloc(dtcp_conn_cache, gfp);
+	if (!c)
+		return NULL;
+	c->dn = dn;
+	c->role = role;
+	refcount_set(&c->ref, 1);
+	spin_lock_init(&c->lock);
+	init_waitqueue_head(&c->wait);
+	skb_queue_head_init(&c->early);
+	INIT_LIST_HEAD(&c->accept_node);
+	INIT_WORK(&c->free_work, dtcp_conn_free_work);
+	INIT_WORK(&c->work, fn);
+	atomic_inc(&dn->n_conns);
+	dtcp_live_inc(DTCP_CNT_CONNS);
+	return c;
+}
+
+void dtcp_conn_get(struct dtcp_conn *c)
+{
+	refcount_inc(&c->ref);
+}
+
+void dtcp_conn_put(struct dtcp_conn *c)
+{
+	if (refcount_dec_and_test(&c->ref))
+		queue_work(dtcp_wq, &c->free_work);
+}
+
+int dtcp_conn_insert(struct dtcp_conn *c, gfp_t gfp)
+{
+	struct dtcp_net *dn = c->dn;
+	int ret;
+
+	might_sleep();
+	ret = xa_insert(&dn->conns_by_id, dtcp_conn_key(c->origin, c->hid), c, gfp);
+	if (ret)
+		return ret == -EBUSY ? -EEXIST : ret;
+	ret = rhashtable_lookup_insert_fast(&dn->conns_by_tuple, &c->node, dtcp_conn_params);
+	if (ret) {
+		xa_erase(&dn->conns_by_id, dtcp_conn_key(c->origin, c->hid));
+		return ret;
+	}
+	dtcp_conn_get(c);	/* the tables' reference */
+	c->in_table = true;
+	return 0;
+}
+
+int dtcp_conn_rekey(struct dtcp_conn *c, u32 hid)
+{
+	struct dtcp_net *dn = c->dn;
+	int ret;
+
+	ret = xa_insert(&dn->conns_by_id, dtcp_conn_key(c->origin, hid), c, GFP_KERNEL);
+	if (ret)
+		return ret == -EBUSY ? -EEXIST : ret;
+	xa_erase(&dn->conns_by_id, dtcp_conn_key(c->origin, c->hid));
+	WRITE_ONCE(c->hid, hid);
+	return 0;
+}
+
+void dtcp_conn_unlink(struct dtcp_conn *c)
+{
+	struct dtcp_net *dn = c->dn;
+	bool was;
+
+	spin_lock_bh(&c->lock);
+	was = c->in_table;
+	c->in_table = false;
+	spin_unlock_bh(&c->lock);
+	if (!was)
+		return;
+	rhashtable_remove_fast(&dn->conns_by_tuple, &c->node, dtcp_conn_params);
+	xa_cmpxchg(&dn->conns_by_id, dtcp_conn_key(c->origin, c->hid), c, NULL, 0);
+	/* Lookups run under RCU: wait for them before dropping the reference. */
+	synchronize_rcu();
+	dtcp_conn_put(c);
+}
+
+struct dtcp_conn *dtcp_conn_by_tuple(struct dtcp_net *dn, const struct dtcp_tuple *t)
+{
+	struct dtcp_conn *c;
+
+	rcu_read_lock();
+	c = rhashtable_lookup(&dn->conns_by_tuple, t, dtcp_conn_params);
+	if (c && !refcount_inc_not_zero(&c->ref))
+		c = NULL;
+	rcu_read_unlock();
+	return c;
+}
+
+struct dtcp_conn *dtcp_conn_by_key(struct dtcp_net *dn, u32 origin, u32 hid)
+{
+	struct dtcp_conn *c;
+
+	rcu_read_lock();
+	c = xa_load(&dn->conns_by_id, dtcp_conn_key(origin, hid));
+	if (c && !refcount_inc_not_zero(&c->ref))
+		c = NULL;
+	rcu_read_unlock();
+	return c;
+}
+
+int __init dtcp_conn_init(void)
+{
+	dtcp_conn_cache = KMEM_CACHE(dtcp_conn, 0);
+	if (!dtcp_conn_cache)
+		return -ENOMEM;
+	dtcp_wq = alloc_workqueue("dtcp", WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
+	if (!dtcp_wq) {
+		kmem_cache_destroy(dtcp_conn_cache);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void dtcp_conn_exit(void)
+{
+	rcu_barrier();
+	destroy_workqueue(dtcp_wq);
+	kmem_cache_destroy(dtcp_conn_cache);
+}

@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Connection entries.  On the active node (A) one entry per connection that
+ * has been handed out at least once, for as long as the socket lives; on the
+ * passive node (P) one entry per hand-off being served.  Found by 4-tuple
+ * (netfilter hooks, socket callbacks) and by (origin node, hand-off id)
+ * (tunnel messages).  Reference counted; freed from process context.
+ */
+#ifndef _DTCP_CONN_H
+#define _DTCP_CONN_H
+
+#include <linux/hrtimer.h>
+#include <linux/list.h>
+#include <linux/refcount.h>
+#include <linux/rhashtable.h>
+#include <linux/skbuff.h>
+#include <linux/spinlock.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+#include <dtcp/wire.h>
+
+#include "netns.h"
+
+struct dtcp_tuple {
+	__be32 caddr, laddr;
+	__be16 cport, lport;
+};
+
+/* Passive side: RETURN chunks not yet acknowledged. */
+#define DTCP_MAX_CHUNKS (DTCP_WIRE_MAX_UNREAD / DTCP_WIRE_CHUNK)
+
+struct dtcp_conn {
+	struct rhash_head node;		/* dn->conns_by_tuple */
+	struct dtcp_tuple tuple;
+	struct dtcp_net *dn;
+	refcount_t ref;
+	spinlock_t lock;
+	u8 role;			/* enum dtcp_conn_role */
+	u8 state;			/* enum dtcp_conn_state, 0: at home (A) */
+	bool in_table;
+	u32 origin;			/* active node id */
+	u32 hid;			/* current hand-off id (key with origin) */
+	u32 peer;			/* A: serving node; P: origin */
+	struct sock *sk;		/* Sa or Sp, referenced */
+	struct socket *sock;		/* P: Sp until accepted */
+	struct proto *orig_prot;	/* A: Sa's own proto */
+
+	struct dtcp_state st;		/* captured / received state */
+	u32 captured_snd_nxt;		/* A: snd_nxt when handed out */
+	int result;			/* A: outcome of the current hand-off */
+	wait_queue_head_t wait;		/* A: the hand-off caller */
+	u32 handoffs;
+	u64 bytes;
+
+	/* HANDOFF request (P), unread bytes (A: being received; P: to send). */
+	u8 *data;
+	u32 data_len;
+	u64 chunks_done;		/* bitmap of chunks received (A) */
+	bool served;			/* P: the application wrote a response */
+
+	struct sk_buff_head early;	/* P: segments before Sp exists */
+	struct list_head accept_node;	/* P: in dn->accept_queue */
+	struct work_struct work;	/* A: apply a return; P: build the socket */
+	struct work_struct finish_work;	/* P: drained: capture and return */
+	struct delayed_work rtx;	/* P: RETURN retransmission */
+	unsigned int rtx_count;
+	struct hrtimer drain;		/* P: poll for the client's last ACK */
+	unsigned long drain_deadline;
+	struct work_struct free_work;
+	struct rcu_head rcu;
+};
+
+extern const struct rhashtable_params dtcp_conn_params;
+
+static inline u64 dtcp_conn_key(u32 origin, u32 hid)
+{
+	return (u64)origin << 32 | hid;
+}
+
+/* @fn: what conn->work does (A: apply a return; P: build). */
+struct dtcp_conn *dtcp_conn_alloc(struct dtcp_net *dn, u8 role, work_func_t fn, gfp_t gfp);
+/* Insert into both tables; -EEXIST if the tuple or key is taken. */
+int dtcp_conn_insert(struct dtcp_conn *c, gfp_t gfp);
+/* Re-key by a new hand-off id (A, process context). */
+int dtcp_conn_rekey(struct dtcp_conn *c, u32 hid);
+/* Remove from both tables and drop the tables' reference. */
+void dtcp_conn_unlink(struct dtcp_conn *c);
+/* Lookups take a reference (caller puts), or return NULL. */
+struct dtcp_conn *dtcp_conn_by_tuple(struct dtcp_net *dn, const struct dtcp_tuple *t);
+struct dtcp_conn *dtcp_conn_by_key(struct dtcp_net *dn, u32 origin, u32 hid);
+void dtcp_conn_get(struct dtcp_conn *c);
+void dtcp_conn_put(struct dtcp_conn *c);
+/* Unlink every entry of @dn (namespace exit, module unload). */
+void dtcp_conn_flush(struct dtcp_net *dn);
+
+int dtcp_conn_init(void);
+void dtcp_conn_exit(void);
+extern struct workqueue_struct *dtcp_wq;
+
+#endif /* _DTCP_CONN_H */

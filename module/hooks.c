@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Netfilter hooks: diversion on the active node, silence on both. */
+#include <linux/ip.h>
+#include <linux/jump_label.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter_ipv4.h>
+#include <linux/tcp.h>
+#include <net/ip.h>
+
+#include "dtcp.h"
+#include "conn.h"
+#include "hooks.h"
+#include "netns.h"
+#include "tunnel.h"
+
+static DEFINE_STATIC_KEY_FALSE(dtcp_hooks_key);
+
+void dtcp_hooks_need(bool more)
+{
+	might_sleep();
+	if (more)
+		static_branch_inc(&dtcp_hooks_key);
+	else
+		static_branch_dec(&dtcp_hooks_key);
+}
+
+/* The entry whose tuple this packet belongs to; @inbound: client -> us. */
+static struct dtcp_conn *dtcp_hook_lookup(struct dtcp_net *dn, struct sk_buff *skb, bool inbound)
+{
+	const struct iphdr *iph = ip_hdr(skb);
+	struct dtcp_tuple t;
+	struct tcphdr _th;
+	const struct tcphdr *th;
+
+	if (iph->protocol != IPPROTO_TCP || ip_is_fragment(iph))
+		return NULL;
+	th = skb_header_pointer(skb, ip_hdrlen(skb), sizeof(_th), &_th);
+	if (!th)
+		return NULL;
+	memset(&t, 0, sizeof(t));
+	if (inbound) {
+		t.caddr = iph->saddr;
+		t.cport = th->source;
+		t.laddr = iph->daddr;
+		t.lport = th->dest;
+	} else {
+		t.caddr = iph->daddr;
+		t.cport = th->dest;
+		t.laddr = iph->saddr;
+		t.lport = th->source;
+	}
+	return dtcp_conn_by_tuple(dn, &t);
+}
+
+static bool dtcp_active_diverting(u8 state)
+{
+	return state == DTCP_CONN_FREEZING || state == DTCP_CONN_HANDING ||
+	       state == DTCP_CONN_HANDED_OUT || state == DTCP_CONN_RETURNING;
+}
+
+static unsigned int dtcp_hook_in(void *priv, struct sk_buff *skb,
+				 const struct nf_hook_state *state)
+{
+	struct dtcp_net *dn = priv;
+	struct dtcp_conn *c;
+	unsigned int verdict = NF_ACCEPT;
+
+	if (!static_branch_unlikely(&dtcp_hooks_key))
+		return NF_ACCEPT;
+	c = dtcp_hook_lookup(dn, skb, true);
+	if (!c)
+		return NF_ACCEPT;
+	if (c->role == DTCP_ROLE_ACTIVE && dtcp_active_diverting(READ_ONCE(c->state))) {
+		dtcp_tunnel_forward(dn, c, skb);
+		verdict = NF_DROP;
+	}
+	dtcp_conn_put(c);
+	return verdict;
+}
+
+static unsigned int dtcp_hook_out(void *priv, struct sk_buff *skb,
+				  const struct nf_hook_state *state)
+{
+	struct dtcp_net *dn = priv;
+	struct dtcp_conn *c;
+	unsigned int verdict = NF_ACCEPT;
+	u8 st;
+
+	if (!static_branch_unlikely(&dtcp_hooks_key))
+		return NF_ACCEPT;
+	c = dtcp_hook_lookup(dn, skb, false);
+	if (!c)
+		return NF_ACCEPT;
+	st = READ_ONCE(c->state);
+	/* A frozen socket, or a passive socket already discarded, stays silent. */
+	if ((c->role == DTCP_ROLE_ACTIVE && dtcp_active_diverting(st)) ||
+	    (c->role == DTCP_ROLE_PASSIVE && st == DTCP_CONN_RETURNED)) {
+		dtcp_stat_inc(dn, DTCP_STAT_FROZEN_DROPPED);
+		verdict = NF_DROP;
+	}
+	dtcp_conn_put(c);
+	return verdict;
+}
+
+static const struct nf_hook_ops dtcp_hook_ops_tmpl[] = {
+	{
+		.hook = dtcp_hook_in,
+		.pf = NFPROTO_IPV4,
+		.hooknum = NF_INET_PRE_ROUTING,
+		.priority = NF_IP_PRI_RAW_BEFORE_DEFRAG + 1,
+	},
+	{
+		.hook = dtcp_hook_out,
+		.pf = NFPROTO_IPV4,
+		.hooknum = NF_INET_LOCAL_OUT,
+		.priority = NF_IP_PRI_FIRST,
+	},
+};
+
+int dtcp_hooks_register(struct dtcp_net *dn)
+{
+	int ret, i;
+
+	if (dn->hooks_registered)
+		return 0;
+	BUILD_BUG_ON(ARRAY_SIZE(dtcp_hook_ops_tmpl) != ARRAY_SIZE(dn->hook_ops));
+	for (i = 0; i < ARRAY_SIZE(dtcp_hook_ops_tmpl); i++) {
+		dn->hook_ops[i] = dtcp_hook_ops_tmpl[i];
+		dn->hook_ops[i].priv = dn;
+	}
+	ret = nf_register_net_hooks(dn->net, dn->hook_ops, ARRAY_SIZE(dn->hook_ops));
+	if (!ret)
+		dn->hooks_registered = true;
+	return ret;
+}
+
+void dtcp_hooks_unregister(struct dtcp_net *dn)
+{
+	if (!dn->hooks_registered)
+		return;
+	nf_unregister_net_hooks(dn->net, dn->hook_ops, ARRAY_SIZE(dn->hook_ops));
+	dn->hooks_registered = false;
+}

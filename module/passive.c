@@ -1,0 +1,501 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Passive node (P): serve a handed-off connection for one response.
+ *
+ * HANDOFF (softirq) -> build worker: Sp through the repair path, queued for
+ * the application, HANDOFF_ACK.  Client segments forwarded by A are
+ * injected into this namespace's stack, so Sp is a complete TCP endpoint.
+ * The application's close is intercepted: no FIN; Sp drains until the
+ * client acknowledged every byte, then its final state and unread bytes go
+ * back in RETURN and Sp is discarded silently.
+ */
+#include <linux/file.h>
+#include <linux/hrtimer.h>
+#include <linux/module.h>
+#include <linux/netdevice.h>
+#include <linux/poll.h>
+#include <linux/slab.h>
+#include <net/inet_sock.h>
+#include <net/tcp.h>
+
+#include "dtcp.h"
+#include "conn.h"
+#include "handoff.h"
+#include "hooks.h"
+#include "netns.h"
+#include "state.h"
+#include "tunnel.h"
+
+#define DTCP_EARLY_MAX		64	/* segments kept while Sp is being built */
+#define DTCP_DRAIN_POLL_NS	(200 * NSEC_PER_USEC)
+#define DTCP_DRAIN_MAX_S	30	/* give up on the client's ACK after this */
+#define DTCP_RETURN_TRIES	12
+#define DTCP_PASSIVE_MAX	1024	/* concurrent hand-offs served per node */
+
+static struct proto dtcp_prot_passive;
+
+static void dtcp_send_code(struct dtcp_net *dn, u32 peer, u8 type, u32 origin, u32 hid, int code)
+{
+	__be32 v = htonl(code);
+	struct dtcp_part p = { &v, 4 };
+
+	dtcp_tunnel_send(dn, peer, type, origin, hid, &p, 1);
+}
+
+/* Hand one client packet to this namespace's IPv4 stack. */
+static void dtcp_inject(struct dtcp_net *dn, struct sk_buff *skb)
+{
+	skb->protocol = htons(ETH_P_IP);
+	skb->pkt_type = PACKET_HOST;
+	skb->ip_summed = CHECKSUM_NONE;	/* TCP checks the client's checksum */
+	skb_reset_network_header(skb);
+	skb_reset_mac_header(skb);
+	dtcp_stat_inc(dn, DTCP_STAT_SEG_INJECTED);
+	netif_rx(skb);
+}
+
+static struct sk_buff *dtcp_segment_copy(const struct dtcp_msg *m, struct net_device *dev)
+{
+	struct sk_buff *skb = netdev_alloc_skb_ip_align(dev, m->data_len);
+
+	if (skb)
+		skb_put_data(skb, m->data, m->data_len);
+	return skb;
+}
+
+/* Unlink an entry and drop the hooks' interest in it (process context). */
+static void dtcp_passive_unlink(struct dtcp_conn *c)
+{
+	bool was = c->in_table;
+
+	dtcp_conn_unlink(c);
+	if (was)
+		dtcp_hooks_need(false);
+}
+
+static void dtcp_passive_build(struct work_struct *w)
+{
+	struct dtcp_conn *c = container_of(w, struct dtcp_conn, work);
+	struct dtcp_net *dn = c->dn;
+	struct socket *sock;
+	struct sk_buff *skb;
+	int ret;
+
+	ret = dtcp_conn_insert(c, GFP_KERNEL);
+	if (ret) {
+		/* A duplicate HANDOFF raced with the first: that one answers. */
+		dtcp_conn_put(c);
+		return;
+	}
+	dtcp_hooks_need(true);
+	ret = dtcp_state_build(dn->net, &c->tuple, &c->st, &sock);
+	if (!ret && !try_module_get(THIS_MODULE)) {
+		sock_release(sock);
+		ret = -ENODEV;
+	}
+	if (ret) {
+		pr_warn_ratelimited("dtcp: cannot build a socket for hand-off %u/%u: %d\n",
+				    c->origin, c->hid, ret);
+		dtcp_send_code(dn, c->peer, DTCP_MSG_NACK, c->origin, c->hid,
+			       ret == -EADDRINUSE ? EBUSY : ECONNREFUSED);
+		dtcp_passive_unlink(c);
+		dtcp_conn_put(c);
+		return;
+	}
+	lock_sock(sock->sk);
+	WRITE_ONCE(sock->sk->sk_prot, &dtcp_prot_passive);
+	release_sock(sock->sk);
+	sock_hold(sock->sk);
+	c->sk = sock->sk;
+	c->captured_snd_nxt = c->st.snd_nxt;
+
+	spin_lock_bh(&c->lock);
+	c->sock = sock;
+	WRITE_ONCE(c->state, DTCP_CONN_QUEUED);
+	spin_unlock_bh(&c->lock);
+	while ((skb = skb_dequeue(&c->early)))
+		dtcp_inject(dn, skb);
+
+	spin_lock_bh(&dn->accept_lock);
+	dtcp_conn_get(c);
+	list_add_tail(&c->accept_node, &dn->accept_queue);
+	spin_unlock_bh(&dn->accept_lock);
+	wake_up_interruptible_poll(&dn->accept_wait, EPOLLIN | EPOLLRDNORM);
+
+	dtcp_tunnel_send(dn, c->peer, DTCP_MSG_HANDOFF_ACK, c->origin, c->hid, NULL, 0);
+	dtcp_stat_inc(dn, DTCP_STAT_HANDOFF_SERVED);
+	dtcp_conn_put(c);	/* the work's reference; the tables keep theirs */
+}
+
+static void dtcp_passive_handoff(struct dtcp_net *dn, const struct dtcp_msg *m)
+{
+	struct dtcp_conn *c = dtcp_conn_by_key(dn, m->origin, m->hid);
+	int refuse = 0;
+
+	if (c) {
+		/* A retransmission: answer again once the first is built. */
+		if (READ_ONCE(c->state) != DTCP_CONN_BUILDING)
+			dtcp_tunnel_send(dn, m->sender, DTCP_MSG_HANDOFF_ACK, m->origin, m->hid, NULL, 0);
+		dtcp_conn_put(c);
+		return;
+	}
+	if (m->origin != m->sender || m->laddr != READ_ONCE(dn->vip))
+		refuse = EINVAL;
+	else if (!READ_ONCE(dn->n_listeners))
+		refuse = ECONNREFUSED;
+	else if (atomic_read(&dn->n_conns) >= DTCP_PASSIVE_MAX)
+		refuse = EBUSY;
+	if (refuse) {
+		dtcp_send_code(dn, m->sender, DTCP_MSG_NACK, m->origin, m->hid, refuse);
+		return;
+	}
+	c = dtcp_conn_alloc(dn, DTCP_ROLE_PASSIVE, dtcp_passive_build, GFP_ATOMIC);
+	if (!c)
+		return;	/* A retransmits */
+	c->tuple.caddr = m->caddr;
+	c->tuple.cport = m->cport;
+	c->tuple.laddr = m->laddr;
+	c->tuple.lport = m->lport;
+	c->origin = m->origin;
+	c->hid = m->hid;
+	c->peer = m->sender;
+	c->st = m->state;
+	c->state = DTCP_CONN_BUILDING;
+	if (m->data_len) {
+		c->data = kmemdup(m->data, m->data_len, GFP_ATOMIC);
+		if (!c->data) {
+			dtcp_conn_put(c);
+			return;
+		}
+		c->data_len = m->data_len;
+	}
+	queue_work(dtcp_wq, &c->work);
+}
+
+static void dtcp_passive_segment(struct dtcp_net *dn, const struct dtcp_msg *m,
+				 struct sk_buff *tunnel_skb)
+{
+	struct dtcp_conn *c = dtcp_conn_by_key(dn, m->origin, m->hid);
+	struct sk_buff *skb;
+	u8 st;
+
+	if (!c) {
+		dtcp_stat_inc(dn, DTCP_STAT_DROP_NO_CONN);
+		return;
+	}
+	st = READ_ONCE(c->state);
+	if (st == DTCP_CONN_BUILDING || st == DTCP_CONN_QUEUED ||
+	    st == DTCP_CONN_SERVING || st == DTCP_CONN_DRAINING) {
+		skb = dtcp_segment_copy(m, tunnel_skb->dev);
+		if (skb) {
+			spin_lock(&c->lock);
+			if (READ_ONCE(c->state) == DTCP_CONN_BUILDING) {
+				if (skb_queue_len(&c->early) < DTCP_EARLY_MAX)
+					__skb_queue_tail(&c->early, skb);
+				else
+					kfree_skb(skb);
+				skb = NULL;
+			}
+			spin_unlock(&c->lock);
+			if (skb)
+				dtcp_inject(dn, skb);
+		}
+	}
+	dtcp_conn_put(c);
+}
+
+static void dtcp_send_return(struct dtcp_net *dn, struct dtcp_conn *c)
+{
+	struct dtcp_wire_state ws;
+	__be32 flags = htonl(c->served ? DTCP_RETURN_SERVED : 0);
+	__be32 pos[2];
+	u32 off = 0;
+
+	dtcp_wire_put_state(&ws, &c->st);
+	do {
+		u32 n = min_t(u32, c->data_len - off, DTCP_WIRE_CHUNK);
+		struct dtcp_part parts[] = {
+			{ &flags, 4 }, { &ws, sizeof(ws) }, { pos, sizeof(pos) },
+			{ c->data + off, n },
+		};
+
+		pos[0] = htonl(c->data_len);
+		pos[1] = htonl(off);
+		dtcp_tunnel_send(dn, c->peer, DTCP_MSG_RETURN, c->origin, c->hid,
+				 parts, ARRAY_SIZE(parts));
+		off += n;
+	} while (off < c->data_len);
+}
+
+/* RETURN retransmission until RETURN_ACK, then the entry goes. */
+static void dtcp_passive_rtx(struct work_struct *w)
+{
+	struct dtcp_conn *c = container_of(to_delayed_work(w), struct dtcp_conn, rtx);
+	struct dtcp_net *dn = c->dn;
+
+	if (READ_ONCE(c->result) == 1 || c->rtx_count >= DTCP_RETURN_TRIES) {
+		if (READ_ONCE(c->result) != 1)
+			pr_warn_ratelimited("dtcp: node %u never acknowledged hand-off %u's return\n",
+					    c->origin, c->hid);
+		dtcp_passive_unlink(c);
+		dtcp_conn_put(c);	/* the rtx reference */
+		return;
+	}
+	c->rtx_count++;
+	dtcp_stat_inc(dn, DTCP_STAT_RETRANSMITS);
+	dtcp_send_return(dn, c);
+	queue_delayed_work(dtcp_wq, &c->rtx, msecs_to_jiffies(20) << min(c->rtx_count, 6u));
+}
+
+/* Worker: Sp drained (or gave up): capture, return, discard silently. */
+static void dtcp_passive_finish(struct work_struct *w)
+{
+	struct dtcp_conn *c = container_of(w, struct dtcp_conn, finish_work);
+	struct dtcp_net *dn = c->dn;
+	struct sock *sk = c->sk;
+	u8 *unread = NULL;
+	u32 unread_len = 0;
+	int ret = 0;
+
+	lock_sock(sk);
+	if (!dtcp_state_quiescent(sk))
+		ret = sk->sk_state == TCP_ESTABLISHED ? -ETIMEDOUT : -ECONNRESET;
+	else if (tcp_sk(sk)->copied_seq != c->st.rcv_nxt)
+		ret = -EPROTO;	/* the application read client bytes */
+	if (!ret)
+		ret = dtcp_state_unread(sk, &unread, &unread_len);
+	if (!ret) {
+		c->served = tcp_sk(sk)->snd_nxt != c->captured_snd_nxt;
+		dtcp_state_capture(sk, &c->st);
+	}
+	/* Before RETURNED: a RETURN_ACK may reschedule it from then on. */
+	INIT_DELAYED_WORK(&c->rtx, dtcp_passive_rtx);
+	/* From here the hooks drop anything still addressed from this tuple. */
+	WRITE_ONCE(c->state, DTCP_CONN_RETURNED);
+	local_bh_disable();
+	bh_lock_sock(sk);
+	tcp_done(sk);
+	bh_unlock_sock(sk);
+	local_bh_enable();
+	release_sock(sk);
+
+	if (ret) {
+		pr_warn_ratelimited("dtcp: hand-off %u/%u failed on the passive node: %d\n",
+				    c->origin, c->hid, ret);
+		dtcp_send_code(dn, c->peer, DTCP_MSG_ABORT, c->origin, c->hid, -ret);
+		kvfree(unread);
+		dtcp_passive_unlink(c);
+		dtcp_conn_put(c);
+		return;
+	}
+	kvfree(c->data);	/* the request */
+	c->data = unread;
+	c->data_len = unread_len;
+	c->rtx_count = 0;
+	WRITE_ONCE(c->result, 0);
+	/* The retransmission work owns the reference from here; it may run
+	 * (on a fast RETURN_ACK) before the first RETURN is even out. */
+	dtcp_conn_get(c);
+	queue_delayed_work(dtcp_wq, &c->rtx, msecs_to_jiffies(20));
+	dtcp_send_return(dn, c);
+	dtcp_conn_put(c);
+}
+
+static enum hrtimer_restart dtcp_drain_poll(struct hrtimer *t)
+{
+	struct dtcp_conn *c = container_of(t, struct dtcp_conn, drain);
+	const struct tcp_sock *tp = tcp_sk(c->sk);
+
+	if ((READ_ONCE(tp->snd_una) != READ_ONCE(tp->write_seq) &&
+	     READ_ONCE(c->sk->sk_state) == TCP_ESTABLISHED) &&
+	    time_before(jiffies, c->drain_deadline)) {
+		hrtimer_forward_now(t, ns_to_ktime(DTCP_DRAIN_POLL_NS));
+		return HRTIMER_RESTART;
+	}
+	queue_work(dtcp_wq, &c->finish_work);	/* takes over the timer's reference */
+	return HRTIMER_NORESTART;
+}
+
+/* The application closed Sp: no FIN; drain, then return the connection. */
+static void dtcp_passive_close(struct sock *sk, long timeout)
+{
+	struct dtcp_net *dn = dtcp_net(sock_net(sk));
+	const struct inet_sock *inet = inet_sk(sk);
+	struct dtcp_tuple t = {
+		.caddr = inet->inet_daddr, .cport = inet->inet_dport,
+		.laddr = inet->inet_rcv_saddr, .lport = inet->inet_sport,
+	};
+	struct dtcp_conn *c = dtcp_conn_by_tuple(dn, &t);
+
+	lock_sock(sk);
+	WRITE_ONCE(sk->sk_prot, &tcp_prot);
+	if (!c || c->role != DTCP_ROLE_PASSIVE || c->sk != sk) {
+		release_sock(sk);
+		if (c)
+			dtcp_conn_put(c);
+		tcp_close(sk, timeout);
+		module_put(THIS_MODULE);
+		return;
+	}
+	/* Like tcp_close(): the protocol owns the orphan from now on. */
+	sock_orphan(sk);
+	this_cpu_inc(*sk->sk_prot->orphan_count);
+	WRITE_ONCE(c->state, DTCP_CONN_DRAINING);
+	release_sock(sk);
+
+	c->drain_deadline = jiffies + DTCP_DRAIN_MAX_S * HZ;
+	INIT_WORK(&c->finish_work, dtcp_passive_finish);
+	hrtimer_init(&c->drain, CLOCK_MONOTONIC, HRTIMER_MODE_REL_SOFT);
+	c->drain.function = dtcp_drain_poll;
+	hrtimer_start(&c->drain, 0, HRTIMER_MODE_REL_SOFT);	/* keeps our reference */
+	module_put(THIS_MODULE);
+}
+
+static void dtcp_passive_return_ack(struct dtcp_net *dn, const struct dtcp_msg *m)
+{
+	struct dtcp_conn *c = dtcp_conn_by_key(dn, m->origin, m->hid);
+
+	if (!c)
+		return;
+	if (READ_ONCE(c->state) == DTCP_CONN_RETURNED && m->sender == c->peer &&
+	    READ_ONCE(c->result) != 1) {
+		WRITE_ONCE(c->result, 1);
+		mod_delayed_work(dtcp_wq, &c->rtx, 0);
+	}
+	dtcp_conn_put(c);
+}
+
+void dtcp_passive_rcv(struct dtcp_net *dn, const struct dtcp_msg *m, struct sk_buff *skb)
+{
+	if (m->origin == dn->node_id)
+		return;
+	switch (m->type) {
+	case DTCP_MSG_HANDOFF:
+		dtcp_passive_handoff(dn, m);
+		break;
+	case DTCP_MSG_SEGMENT:
+		dtcp_passive_segment(dn, m, skb);
+		break;
+	case DTCP_MSG_RETURN_ACK:
+		dtcp_passive_return_ack(dn, m);
+		break;
+	default:
+		break;
+	}
+}
+
+/* The next queued hand-off, taken off the queue, or NULL. */
+static struct dtcp_conn *dtcp_accept_pop(struct dtcp_net *dn, u32 cap, u32 *need)
+{
+	struct dtcp_conn *c;
+
+	spin_lock_bh(&dn->accept_lock);
+	c = list_first_entry_or_null(&dn->accept_queue, struct dtcp_conn, accept_node);
+	if (c && c->data_len > cap) {
+		*need = c->data_len;
+		c = ERR_PTR(-EMSGSIZE);
+	} else if (c) {
+		list_del_init(&c->accept_node);
+	}
+	spin_unlock_bh(&dn->accept_lock);
+	return c;
+}
+
+long dtcp_passive_accept(struct net *net, struct dtcp_ioc_accept *acc, void __user *buf)
+{
+	struct dtcp_net *dn = dtcp_net(net);
+	struct dtcp_conn *c;
+	struct socket *sock;
+	struct file *file;
+	u32 need = 0;
+	int fd, ret;
+
+	for (;;) {
+		c = dtcp_accept_pop(dn, acc->request_cap, &need);
+		if (IS_ERR(c)) {
+			acc->request_len = need;
+			return PTR_ERR(c);
+		}
+		if (c)
+			break;
+		if (acc->flags & DTCP_ACCEPT_NONBLOCK)
+			return -EAGAIN;
+		if (wait_event_interruptible(dn->accept_wait, !list_empty(&dn->accept_queue)))
+			return -ERESTARTSYS;
+	}
+	spin_lock_bh(&c->lock);
+	sock = c->sock;
+	c->sock = NULL;
+	WRITE_ONCE(c->state, DTCP_CONN_SERVING);
+	spin_unlock_bh(&c->lock);
+
+	ret = -EFAULT;
+	if (c->data_len && copy_to_user(buf, c->data, c->data_len))
+		goto err_sock;
+	fd = get_unused_fd_flags(acc->flags & DTCP_ACCEPT_CLOEXEC ? O_CLOEXEC : 0);
+	if (fd < 0) {
+		ret = fd;
+		goto err_sock;
+	}
+	file = sock_alloc_file(sock, 0, NULL);	/* releases sock on failure */
+	if (IS_ERR(file)) {
+		put_unused_fd(fd);
+		dtcp_conn_put(c);
+		return PTR_ERR(file);
+	}
+	acc->fd = fd;
+	acc->request_len = c->data_len;
+	acc->origin_node = c->origin;
+	fd_install(fd, file);
+	dtcp_conn_put(c);	/* the queue's reference */
+	return 0;
+
+err_sock:
+	sock_release(sock);	/* closes unserved: the connection goes back */
+	dtcp_conn_put(c);
+	return ret;
+}
+
+void dtcp_passive_drop_queue(struct net *net)
+{
+	struct dtcp_net *dn = dtcp_net(net);
+	struct dtcp_conn *c;
+	struct socket *sock;
+
+	for (;;) {
+		c = dtcp_accept_pop(dn, U32_MAX, NULL);
+		if (IS_ERR_OR_NULL(c))
+			return;
+		spin_lock_bh(&c->lock);
+		sock = c->sock;
+		c->sock = NULL;
+		WRITE_ONCE(c->state, DTCP_CONN_SERVING);
+		spin_unlock_bh(&c->lock);
+		if (sock)
+			sock_release(sock);	/* returns it unserved */
+		dtcp_conn_put(c);
+	}
+}
+
+__poll_t dtcp_passive_poll_mask(struct net *net)
+{
+	struct dtcp_net *dn = dtcp_net(net);
+
+	return list_empty_careful(&dn->accept_queue) ? 0 : EPOLLIN | EPOLLRDNORM;
+}
+
+void dtcp_passive_flush_one(struct dtcp_conn *c)
+{
+	/* Only entries waiting for RETURN_ACK can outlive their socket here. */
+	if (READ_ONCE(c->state) == DTCP_CONN_RETURNED && cancel_delayed_work_sync(&c->rtx)) {
+		dtcp_passive_unlink(c);
+		dtcp_conn_put(c);
+	}
+}
+
+int __init dtcp_passive_init(void)
+{
+	dtcp_prot_passive = tcp_prot;
+	dtcp_prot_passive.close = dtcp_passive_close;
+	return 0;
+}

@@ -1,0 +1,305 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * TCP state: capture on one node, rebuild or apply on another.
+ *
+ * The passive node builds its socket through the kernel's own repair path
+ * (TCP_REPAIR and friends, as CRIU does), from process context.  The active
+ * node cannot re-sequence its established socket through that API
+ * (TCP_QUEUE_SEQ needs TCP_CLOSE), so dtcp_state_apply() moves the sequence
+ * fields itself, mirroring what the repair code does for a closed socket,
+ * while both queues are idle; the returned unread bytes go in through the
+ * repair receive queue (tcp_send_rcvq), the kernel's own code.
+ */
+#include <linux/kernel.h>
+#include <linux/slab.h>
+#include <linux/uio.h>
+#include <net/inet_connection_sock.h>
+#include <net/tcp.h>
+
+#include "compat.h"
+#include "conn.h"
+#include "state.h"
+
+bool dtcp_state_quiescent(const struct sock *sk)
+{
+	const struct tcp_sock *tp = tcp_sk(sk);
+
+	return sk->sk_state == TCP_ESTABLISHED &&
+	       tp->snd_una == tp->write_seq && tp->snd_nxt == tp->write_seq &&
+	       tcp_write_queue_empty(sk) && tcp_rtx_queue_empty(sk) &&
+	       RB_EMPTY_ROOT(&tp->out_of_order_queue) && !tp->urg_data;
+}
+
+void dtcp_state_capture(const struct sock *sk, struct dtcp_state *st)
+{
+	const struct tcp_sock *tp = tcp_sk(sk);
+
+	memset(st, 0, sizeof(*st));
+	st->snd_nxt = tp->snd_nxt;
+	st->rcv_nxt = tp->rcv_nxt;
+	st->snd_wl1 = tp->snd_wl1;
+	st->snd_wnd = tp->snd_wnd;
+	st->max_window = tp->max_window;
+	st->rcv_wnd = tp->rcv_wnd;
+	st->rcv_wup = tp->rcv_wup;
+	st->mss = tp->rx_opt.mss_clamp;
+	if (tp->rx_opt.tstamp_ok) {
+		st->flags |= DTCP_ST_TSTAMP;
+		st->tsval = dtcp_tcp_ts_now(tp);
+		st->ts_recent = tp->rx_opt.ts_recent;
+	}
+	if (tp->rx_opt.sack_ok)
+		st->flags |= DTCP_ST_SACK;
+	if (tp->rx_opt.wscale_ok) {
+		st->flags |= DTCP_ST_WSCALE;
+		st->snd_wscale = tp->rx_opt.snd_wscale;
+		st->rcv_wscale = tp->rx_opt.rcv_wscale;
+	}
+	st->snd_cwnd = tcp_snd_cwnd(tp);
+	st->srtt_us = tp->srtt_us >> 3;
+}
+
+static int dtcp_setopt(struct sock *sk, int opt, const void *val, unsigned int len)
+{
+	/* tcp_setsockopt() itself is not exported on every kernel; tcp_prot is. */
+	return tcp_prot.setsockopt(sk, SOL_TCP, opt, KERNEL_SOCKPTR((void *)val), len);
+}
+
+static int dtcp_setopt_int(struct sock *sk, int opt, int val)
+{
+	return dtcp_setopt(sk, opt, &val, sizeof(val));
+}
+
+int dtcp_state_build(struct net *net, const struct dtcp_tuple *t,
+		     const struct dtcp_state *st, struct socket **res)
+{
+	struct tcp_repair_opt opts[4];
+	struct tcp_repair_window win;
+	struct sockaddr_in local = { .sin_family = AF_INET };
+	struct sockaddr_in peer = { .sin_family = AF_INET };
+	struct socket *sock;
+	struct sock *sk;
+	int n = 0, ret;
+
+	/* A user socket (kern = 0): it holds its namespace and becomes an fd. */
+	ret = __sock_create(net, AF_INET, SOCK_STREAM, IPPROTO_TCP, &sock, 0);
+	if (ret)
+		return ret;
+	sk = sock->sk;
+
+	ret = dtcp_setopt_int(sk, TCP_REPAIR, TCP_REPAIR_ON);
+	if (ret)
+		goto err;
+	ret = dtcp_setopt_int(sk, TCP_REPAIR_QUEUE, TCP_SEND_QUEUE);
+	if (!ret)
+		ret = dtcp_setopt_int(sk, TCP_QUEUE_SEQ, st->snd_nxt);
+	if (!ret)
+		ret = dtcp_setopt_int(sk, TCP_REPAIR_QUEUE, TCP_RECV_QUEUE);
+	if (!ret)
+		ret = dtcp_setopt_int(sk, TCP_QUEUE_SEQ, st->rcv_nxt);
+	if (!ret)
+		ret = dtcp_setopt_int(sk, TCP_REPAIR_QUEUE, TCP_NO_QUEUE);
+	if (!ret && (st->flags & DTCP_ST_TSTAMP))
+		ret = dtcp_setopt_int(sk, TCP_TIMESTAMP, dtcp_repair_tsval(st->tsval));
+	if (ret)
+		goto err;
+
+	/* Repair mode forces address reuse: the listener on the port is no obstacle. */
+	local.sin_addr.s_addr = t->laddr;
+	local.sin_port = t->lport;
+	peer.sin_addr.s_addr = t->caddr;
+	peer.sin_port = t->cport;
+	ret = kernel_bind(sock, (struct sockaddr *)&local, sizeof(local));
+	if (ret)
+		goto err;
+	ret = kernel_connect(sock, (struct sockaddr *)&peer, sizeof(peer), 0);
+	if (ret)
+		goto err;
+
+	opts[n].opt_code = TCPOPT_MSS;
+	opts[n++].opt_val = st->mss;
+	if (st->flags & DTCP_ST_WSCALE) {
+		opts[n].opt_code = TCPOPT_WINDOW;
+		opts[n++].opt_val = st->snd_wscale | (st->rcv_wscale << 16);
+	}
+	if (st->flags & DTCP_ST_SACK) {
+		opts[n].opt_code = TCPOPT_SACK_PERM;
+		opts[n++].opt_val = 0;
+	}
+	if (st->flags & DTCP_ST_TSTAMP) {
+		opts[n].opt_code = TCPOPT_TIMESTAMP;
+		opts[n++].opt_val = 0;
+	}
+	ret = dtcp_setopt(sk, TCP_REPAIR_OPTIONS, opts, n * sizeof(opts[0]));
+	if (ret)
+		goto err;
+
+	win.snd_wl1 = st->snd_wl1;
+	win.snd_wnd = st->snd_wnd;
+	win.max_window = st->max_window;
+	win.rcv_wnd = st->rcv_wnd;
+	win.rcv_wup = st->rcv_wup;
+	ret = dtcp_setopt(sk, TCP_REPAIR_WINDOW, &win, sizeof(win));
+	if (ret)
+		goto err;
+
+	/* What the repair API does not carry: ts_recent and the congestion window. */
+	lock_sock(sk);
+	if (st->flags & DTCP_ST_TSTAMP) {
+		tcp_sk(sk)->rx_opt.ts_recent = st->ts_recent;
+		tcp_sk(sk)->rx_opt.ts_recent_stamp = ktime_get_seconds();
+	}
+	if (st->snd_cwnd > tcp_snd_cwnd(tcp_sk(sk)))
+		tcp_snd_cwnd_set(tcp_sk(sk), min_t(u32, st->snd_cwnd, tcp_sk(sk)->snd_cwnd_clamp));
+	release_sock(sk);
+
+	ret = dtcp_setopt_int(sk, TCP_REPAIR, TCP_REPAIR_OFF_NO_WP);
+	if (ret)
+		goto err;
+	*res = sock;
+	return 0;
+err:
+	/* Still in repair mode, or never connected: release sends nothing. */
+	sock_release(sock);
+	return ret;
+}
+
+/*
+ * Move a frozen socket's sequence space to where the passive node left it.
+ * Mirrors tcp_connect_init() after TCP_QUEUE_SEQ for a repaired socket: the
+ * send side is idle (quiescent) and the receive side got nothing while the
+ * connection was away (every client segment went to the passive node).
+ */
+static void dtcp_state_move(struct sock *sk, const struct dtcp_state *st)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	u32 seq = st->snd_nxt;
+
+	WRITE_ONCE(tp->write_seq, seq);
+	WRITE_ONCE(tp->snd_nxt, seq);
+	tp->snd_una = seq;
+	tp->snd_sml = seq;
+	tp->snd_up = seq;
+	tp->pushed_seq = seq;
+	tp->high_seq = seq;
+	tp->undo_marker = 0;
+	tp->retrans_stamp = 0;
+	tp->tlp_high_seq = 0;
+	tp->rx_opt.num_sacks = 0;
+	tp->rx_opt.dsack = 0;
+	tp->snd_wl1 = st->snd_wl1;
+	tp->snd_wnd = st->snd_wnd;
+	tp->max_window = max(tp->max_window, st->max_window);
+	if (st->snd_cwnd)
+		tcp_snd_cwnd_set(tp, min_t(u32, st->snd_cwnd, tp->snd_cwnd_clamp));
+	tp->rcv_tstamp = tcp_jiffies32;
+	tp->lsndtime = tcp_jiffies32;
+	if (tp->rx_opt.tstamp_ok) {
+		/* Continue from the passive node's clock: TSval never goes back. */
+		WRITE_ONCE(tp->tsoffset, st->tsval + 1 - dtcp_tcp_ts_raw(tp));
+		tp->rx_opt.ts_recent = st->ts_recent;
+		tp->rx_opt.ts_recent_stamp = ktime_get_seconds();
+	}
+}
+
+int dtcp_state_apply(struct sock *sk, const struct dtcp_state *st,
+		     const u8 *unread, u32 unread_len)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	unsigned char reuse;
+	u32 done = 0;
+	int ret = 0;
+
+	lock_sock(sk);
+	if (sk->sk_state != TCP_ESTABLISHED || !dtcp_state_quiescent(sk)) {
+		release_sock(sk);
+		return -ENOTCONN;
+	}
+	if (st->rcv_nxt - tp->rcv_nxt != unread_len) {
+		/* The passive node lost or consumed client bytes. */
+		release_sock(sk);
+		return -EPROTO;
+	}
+	dtcp_state_move(sk, st);
+	reuse = sk->sk_reuse;
+	release_sock(sk);
+
+	/* Unread client bytes: through the repair receive queue. */
+	if (unread_len) {
+		ret = dtcp_setopt_int(sk, TCP_REPAIR, TCP_REPAIR_ON);
+		if (!ret)
+			ret = dtcp_setopt_int(sk, TCP_REPAIR_QUEUE, TCP_RECV_QUEUE);
+		while (!ret && done < unread_len) {
+			struct kvec kv = {
+				.iov_base = (void *)(unread + done),
+				.iov_len = min_t(u32, unread_len - done, 65536),
+			};
+			struct msghdr msg = {};
+			int n;
+
+			iov_iter_kvec(&msg.msg_iter, ITER_SOURCE, &kv, 1, kv.iov_len);
+			n = tcp_sendmsg(sk, &msg, kv.iov_len);
+			if (n <= 0)
+				ret = n ? n : -ENOMEM;
+			else
+				done += n;
+		}
+		dtcp_setopt_int(sk, TCP_REPAIR_QUEUE, TCP_NO_QUEUE);
+		dtcp_setopt_int(sk, TCP_REPAIR, TCP_REPAIR_OFF_NO_WP);
+	}
+
+	lock_sock(sk);
+	sk->sk_reuse = reuse;
+	if (!ret && tp->rcv_nxt != st->rcv_nxt)
+		ret = -EPROTO;
+	if (!ret) {
+		/* The window the client was last told, never less. */
+		tp->rcv_wup = st->rcv_wup;
+		tp->rcv_wnd = st->rcv_wnd;
+	}
+	release_sock(sk);
+	return ret;
+}
+
+int dtcp_state_unread(const struct sock *sk, u8 **bufp, u32 *lenp)
+{
+	const struct tcp_sock *tp = tcp_sk(sk);
+	u32 len = tp->rcv_nxt - tp->copied_seq;
+	struct sk_buff *skb;
+	u32 seq = tp->copied_seq, got = 0;
+	u8 *buf;
+
+	*bufp = NULL;
+	*lenp = 0;
+	if (!len)
+		return 0;
+	if (len > DTCP_WIRE_MAX_UNREAD)
+		return -EMSGSIZE;
+	buf = kvmalloc(len, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	skb_queue_walk(&sk->sk_receive_queue, skb) {
+		u32 start = TCP_SKB_CB(skb)->seq, end = start + skb->len;
+		u32 off, n;
+
+		if (!after(end, seq))
+			continue;
+		off = seq - start;
+		n = min(end - seq, len - got);
+		if (skb_copy_bits(skb, off, buf + got, n)) {
+			kvfree(buf);
+			return -EFAULT;
+		}
+		got += n;
+		seq += n;
+		if (got == len)
+			break;
+	}
+	if (got != len) {
+		kvfree(buf);
+		return -EPROTO;
+	}
+	*bufp = buf;
+	*lenp = len;
+	return 0;
+}

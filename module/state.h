@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Capture and apply TCP connection state (DESIGN 4.3). */
+#ifndef _DTCP_STATE_H
+#define _DTCP_STATE_H
+
+#include <linux/net.h>
+#include <net/sock.h>
+#include <dtcp/wire.h>
+
+struct dtcp_tuple;
+
+/* Established, nothing unacknowledged, nothing out of order. Caller locks. */
+bool dtcp_state_quiescent(const struct sock *sk);
+/* Read the state of a locked, quiescent socket. */
+void dtcp_state_capture(const struct sock *sk, struct dtcp_state *st);
+/* Passive node: a new established socket with @t and @st through the
+ * kernel's repair path (process context).  No packet is sent. */
+int dtcp_state_build(struct net *net, const struct dtcp_tuple *t,
+		     const struct dtcp_state *st, struct socket **res);
+/* Active node: move a frozen, quiescent socket to @st (the passive node's
+ * final state) and append @unread to its receive queue (process context). */
+int dtcp_state_apply(struct sock *sk, const struct dtcp_state *st,
+		     const u8 *unread, u32 unread_len);
+/* Passive node: copy the received but unread bytes of a locked socket. */
+int dtcp_state_unread(const struct sock *sk, u8 **buf, u32 *len);
+
+#endif /* _DTCP_STATE_H */

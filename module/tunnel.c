@@ -1,0 +1,247 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The tunnel: one kernel UDP socket per namespace, send and receive. */
+#include <linux/ip.h>
+#include <linux/netdevice.h>
+#include <linux/udp.h>
+#include <net/ip.h>
+#include <net/route.h>
+#include <net/udp.h>
+#include <net/udp_tunnel.h>
+
+#include "dtcp.h"
+#include "conn.h"
+#include "netns.h"
+#include "tunnel.h"
+
+#define DTCP_TUNNEL_HEADROOM (LL_MAX_HEADER + sizeof(struct iphdr) + sizeof(struct udphdr))
+
+static struct sk_buff *dtcp_tunnel_alloc(u32 len, gfp_t gfp)
+{
+	struct sk_buff *skb = alloc_skb(DTCP_TUNNEL_HEADROOM + len, gfp);
+
+	if (skb)
+		skb_reserve(skb, DTCP_TUNNEL_HEADROOM);
+	return skb;
+}
+
+/* Route and send @skb (payload at data) to @peer. Consumes @skb. */
+static int dtcp_tunnel_xmit(struct dtcp_net *dn, const struct dtcp_peer *peer,
+			    struct sk_buff *skb)
+{
+	struct socket *sock;
+	struct flowi4 fl4;
+	struct rtable *rt;
+	int ret = 0;
+
+	rcu_read_lock_bh();
+	sock = rcu_dereference_bh(dn->tunnel);
+	if (!sock) {
+		ret = -ENOTCONN;
+		goto drop;
+	}
+	memset(&fl4, 0, sizeof(fl4));
+	fl4.daddr = peer->addr;
+	fl4.flowi4_proto = IPPROTO_UDP;
+	fl4.fl4_sport = htons(dn->tunnel_port);
+	fl4.fl4_dport = htons(peer->port);
+	rt = ip_route_output_key(dn->net, &fl4);
+	if (IS_ERR(rt)) {
+		ret = PTR_ERR(rt);
+		goto drop;
+	}
+	skb->ignore_df = 1;
+	udp_tunnel_xmit_skb(rt, sock->sk, skb, fl4.saddr, fl4.daddr, 0,
+			    ip4_dst_hoplimit(&rt->dst), 0, htons(dn->tunnel_port),
+			    htons(peer->port), false, false);
+	rcu_read_unlock_bh();
+	return 0;
+drop:
+	rcu_read_unlock_bh();
+	kfree_skb(skb);
+	return ret;
+}
+
+int dtcp_tunnel_send(struct dtcp_net *dn, u32 peer_id, u8 type, u32 origin, u32 hid,
+		     const struct dtcp_part *parts, unsigned int n_parts)
+{
+	struct dtcp_peer *peer;
+	struct sk_buff *skb;
+	u32 len = 0;
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < n_parts; i++)
+		len += parts[i].len;
+	if (len > DTCP_WIRE_MAX_PAYLOAD)
+		return -EMSGSIZE;
+	skb = dtcp_tunnel_alloc(DTCP_WIRE_HDR_LEN + len, GFP_ATOMIC);
+	if (!skb)
+		return -ENOMEM;
+	rcu_read_lock();
+	peer = dtcp_peer_find(dn, peer_id);
+	if (!peer) {
+		rcu_read_unlock();
+		kfree_skb(skb);
+		return -ENOENT;
+	}
+	dtcp_wire_put_hdr(skb_put(skb, DTCP_WIRE_HDR_LEN), DTCP_WIRE_HDR_LEN, type,
+			  dn->node_id, origin, hid, len, atomic64_inc_return(&peer->tx));
+	for (i = 0; i < n_parts; i++)
+		skb_put_data(skb, parts[i].data, parts[i].len);
+	ret = dtcp_tunnel_xmit(dn, peer, skb);
+	rcu_read_unlock();
+	if (!ret)
+		dtcp_stat_inc(dn, DTCP_STAT_TX_MSGS);
+	return ret;
+}
+
+/* One IPv4 packet (linear copy with a valid checksum) as a SEGMENT. */
+static void dtcp_forward_one(struct dtcp_net *dn, struct dtcp_conn *c, struct sk_buff *skb)
+{
+	const struct iphdr *iph;
+	struct dtcp_peer *peer;
+	struct sk_buff *out;
+	u32 len;
+
+	/* The packet's own checksum must be complete before it leaves. */
+	if (skb->ip_summed == CHECKSUM_PARTIAL && skb_checksum_help(skb))
+		return;
+	iph = ip_hdr(skb);
+	len = ntohs(iph->tot_len);
+	if (len < sizeof(*iph) || len > skb->len - skb_network_offset(skb) ||
+	    len > DTCP_WIRE_MAX_PAYLOAD)
+		return;
+	out = dtcp_tunnel_alloc(DTCP_WIRE_HDR_LEN + len, GFP_ATOMIC);
+	if (!out)
+		return;
+	rcu_read_lock();
+	peer = dtcp_peer_find(dn, READ_ONCE(c->peer));
+	if (!peer) {
+		rcu_read_unlock();
+		kfree_skb(out);
+		return;
+	}
+	dtcp_wire_put_hdr(skb_put(out, DTCP_WIRE_HDR_LEN), DTCP_WIRE_HDR_LEN, DTCP_MSG_SEGMENT,
+			  dn->node_id, c->origin, READ_ONCE(c->hid), len,
+			  atomic64_inc_return(&peer->tx));
+	if (skb_copy_bits(skb, skb_network_offset(skb), skb_put(out, len), len)) {
+		rcu_read_unlock();
+		kfree_skb(out);
+		return;
+	}
+	if (!dtcp_tunnel_xmit(dn, peer, out)) {
+		dtcp_stat_inc(dn, DTCP_STAT_SEG_FORWARDED);
+		dtcp_stat_inc(dn, DTCP_STAT_TX_MSGS);
+	}
+	rcu_read_unlock();
+}
+
+void dtcp_tunnel_forward(struct dtcp_net *dn, struct dtcp_conn *c, struct sk_buff *skb)
+{
+	struct sk_buff *segs, *seg, *next;
+
+	if (!skb_is_gso(skb)) {
+		dtcp_forward_one(dn, c, skb);
+		return;
+	}
+	/* A GRO aggregate: split it back into the client's segments. */
+	segs = skb_gso_segment(skb, 0);
+	if (IS_ERR_OR_NULL(segs))
+		return;
+	skb_list_walk_safe(segs, seg, next) {
+		skb_mark_not_on_list(seg);
+		dtcp_forward_one(dn, c, seg);
+		kfree_skb(seg);
+	}
+}
+
+static int dtcp_tunnel_rcv(struct sock *sk, struct sk_buff *skb)
+{
+	struct dtcp_net *dn = rcu_dereference_sk_user_data(sk);
+	const struct iphdr *iph;
+	struct dtcp_peer *peer;
+	struct dtcp_msg m;
+	unsigned int off;
+	int ret;
+
+	if (!dn || skb_linearize(skb))
+		goto drop;
+	off = skb_transport_offset(skb) + sizeof(struct udphdr);
+	if (skb->len < off)
+		goto drop;
+	iph = ip_hdr(skb);
+	ret = dtcp_wire_decode(skb->data + off, skb->len - off, &m);
+	if (ret) {
+		dtcp_stat_inc(dn, DTCP_STAT_DROP_MALFORMED);
+		goto drop;
+	}
+	rcu_read_lock();
+	peer = dtcp_peer_find(dn, m.sender);
+	if (!peer || peer->addr != iph->saddr || m.sender == dn->node_id) {
+		rcu_read_unlock();
+		dtcp_stat_inc(dn, DTCP_STAT_DROP_UNKNOWN_PEER);
+		goto drop;
+	}
+	atomic64_inc(&peer->rx);
+	rcu_read_unlock();
+	dtcp_stat_inc(dn, DTCP_STAT_RX_MSGS);
+
+	switch (m.type) {
+	case DTCP_MSG_HANDOFF:
+	case DTCP_MSG_SEGMENT:
+	case DTCP_MSG_RETURN_ACK:
+		dtcp_passive_rcv(dn, &m, skb);
+		break;
+	case DTCP_MSG_HANDOFF_ACK:
+	case DTCP_MSG_NACK:
+	case DTCP_MSG_RETURN:
+		dtcp_active_rcv(dn, &m, skb);
+		break;
+	case DTCP_MSG_ABORT:
+		if (m.origin == dn->node_id)
+			dtcp_active_rcv(dn, &m, skb);
+		else
+			dtcp_passive_rcv(dn, &m, skb);
+		break;
+	case DTCP_MSG_PING:
+		dtcp_tunnel_send(dn, m.sender, DTCP_MSG_PONG, m.origin, m.hid, NULL, 0);
+		break;
+	default:
+		break;
+	}
+drop:
+	kfree_skb(skb);
+	return 0;
+}
+
+int dtcp_tunnel_open(struct dtcp_net *dn, u16 port)
+{
+	struct udp_tunnel_sock_cfg cfg = {};
+	struct udp_port_cfg pcfg = {};
+	struct socket *sock;
+	int ret;
+
+	pcfg.family = AF_INET;
+	pcfg.local_ip.s_addr = htonl(INADDR_ANY);
+	pcfg.local_udp_port = htons(port);
+	ret = udp_sock_create(dn->net, &pcfg, &sock);
+	if (ret)
+		return ret;
+	cfg.sk_user_data = dn;
+	cfg.encap_type = 1;
+	cfg.encap_rcv = dtcp_tunnel_rcv;
+	setup_udp_tunnel_sock(dn->net, sock, &cfg);
+	rcu_assign_pointer(dn->tunnel, sock);
+	return 0;
+}
+
+void dtcp_tunnel_close(struct dtcp_net *dn)
+{
+	struct socket *sock = rcu_dereference_protected(dn->tunnel, true);
+
+	if (!sock)
+		return;
+	RCU_INIT_POINTER(dn->tunnel, NULL);
+	synchronize_net();
+	udp_tunnel_sock_release(sock);
+}

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The tunnel between back-ends: one in-kernel UDP socket per namespace,
+ * carrying control messages and forwarded client segments.
+ */
+#ifndef _DTCP_TUNNEL_H
+#define _DTCP_TUNNEL_H
+
+#include <linux/skbuff.h>
+#include <linux/types.h>
+
+struct dtcp_net;
+struct dtcp_conn;
+struct dtcp_msg;
+
+struct dtcp_part {
+	const void *data;
+	u32 len;
+};
+
+int dtcp_tunnel_open(struct dtcp_net *dn, u16 port);
+void dtcp_tunnel_close(struct dtcp_net *dn);
+
+/* Send a message of @type about (origin, hid) to @peer_id; any context. */
+int dtcp_tunnel_send(struct dtcp_net *dn, u32 peer_id, u8 type, u32 origin, u32 hid,
+		     const struct dtcp_part *parts, unsigned int n_parts);
+
+/* Forward the client's IPv4 packet in @skb as a SEGMENT of @c; any context. */
+void dtcp_tunnel_forward(struct dtcp_net *dn, struct dtcp_conn *c, struct sk_buff *skb);
+
+/* Receive handlers (softirq), in active.c and passive.c. */
+void dtcp_active_rcv(struct dtcp_net *dn, const struct dtcp_msg *m, struct sk_buff *skb);
+void dtcp_passive_rcv(struct dtcp_net *dn, const struct dtcp_msg *m, struct sk_buff *skb);
+
+#endif /* _DTCP_TUNNEL_H */

@@ -1,0 +1,296 @@
+// dtcp-hosmoke: a minimal hand-off server and verifying client for the
+// kernel scenarios (the full test server lives in tests/tools).
+//
+//   serve --node N [--port P]     keep-alive server; a request owned by another
+//                                 node is handed to it with DTCP_IOC_HANDOFF;
+//                                 hand-offs from other nodes are accepted and served
+//   get --host H --owners 1,2,3 --count K --size S [--pipeline D]
+//       requests "GET <size> <seed> <owner>\n", verifies every byte
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <linux/dtcp.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+uint8_t pattern_byte(uint64_t seed, uint64_t i)
+{
+    uint64_t x = (seed + 1) * 0x9E3779B97F4A7C15ull + (i / 8) * 0xBF58476D1CE4E5B9ull;
+    x ^= x >> 31;
+    x *= 0x94D049BB133111EBull;
+    x ^= x >> 29;
+    return static_cast<uint8_t>(x >> (8 * (i % 8)));
+}
+
+bool write_all(int fd, const void* p, size_t n)
+{
+    auto* c = static_cast<const char*>(p);
+    while (n) {
+        ssize_t w = ::write(fd, c, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return false;
+        c += w;
+        n -= size_t(w);
+    }
+    return true;
+}
+
+bool respond(int fd, uint64_t size, uint64_t seed)
+{
+    std::string hdr = "OK " + std::to_string(size) + "\n";
+    if (!write_all(fd, hdr.data(), hdr.size()))
+        return false;
+    std::vector<uint8_t> buf(65536);
+    for (uint64_t done = 0; done < size;) {
+        size_t n = size_t(std::min<uint64_t>(buf.size(), size - done));
+        for (size_t i = 0; i < n; i++)
+            buf[i] = pattern_byte(seed, done + i);
+        if (!write_all(fd, buf.data(), n))
+            return false;
+        done += n;
+    }
+    return true;
+}
+
+unsigned g_node;
+std::string g_stats;
+std::atomic<unsigned long> g_local{0}, g_handed{0}, g_fallback{0}, g_served{0};
+
+// "local L handed H fallback F served S", rewritten after every request.
+void write_stats()
+{
+    if (g_stats.empty())
+        return;
+    std::string tmp = g_stats + ".tmp";
+    if (FILE* f = std::fopen(tmp.c_str(), "w")) {
+        std::fprintf(f, "local %lu handed %lu fallback %lu served %lu\n", g_local.load(),
+                     g_handed.load(), g_fallback.load(), g_served.load());
+        std::fclose(f);
+        std::rename(tmp.c_str(), g_stats.c_str());
+    }
+}
+
+void serve_conn(int fd)
+{
+    int ctl = ::open("/dev/dtcp", O_RDWR | O_CLOEXEC);
+    std::string buf;
+    char tmp[4096];
+    for (;;) {
+        size_t nl;
+        while ((nl = buf.find('\n')) == std::string::npos) {
+            ssize_t r = ::read(fd, tmp, sizeof(tmp));
+            if (r <= 0)
+                goto out;
+            buf.append(tmp, size_t(r));
+        }
+        std::string line = buf.substr(0, nl + 1);
+        buf.erase(0, nl + 1);
+        unsigned long long size, seed;
+        unsigned owner;
+        if (std::sscanf(line.c_str(), "GET %llu %llu %u", &size, &seed, &owner) != 3)
+            break;
+        if (owner != g_node && ctl >= 0) {
+            dtcp_ioc_handoff h{};
+            h.size = sizeof(h);
+            h.sockfd = fd;
+            h.node_id = owner;
+            h.request = reinterpret_cast<uintptr_t>(line.data());
+            h.request_len = uint32_t(line.size());
+            if (ioctl(ctl, DTCP_IOC_HANDOFF, &h) == 0) {
+                g_handed++;
+                write_stats();
+                continue;
+            }
+            std::fprintf(stderr, "node %u: hand-off to %u failed: %s; serving locally\n", g_node,
+                         owner, std::strerror(errno));
+            g_fallback++;
+        }
+        g_local++;
+        write_stats();
+        if (!respond(fd, size, seed))
+            break;
+    }
+out:
+    if (ctl >= 0)
+        ::close(ctl);
+    ::close(fd);
+}
+
+void accept_loop()
+{
+    int ctl = ::open("/dev/dtcp", O_RDWR | O_CLOEXEC);
+    if (ctl < 0) {
+        std::perror("open /dev/dtcp");
+        std::exit(1);
+    }
+    uint32_t on = 1;
+    if (ioctl(ctl, DTCP_IOC_LISTEN, &on)) {
+        std::perror("DTCP_IOC_LISTEN");
+        std::exit(1);
+    }
+    std::vector<char> req(DTCP_MAX_REQUEST);
+    for (;;) {
+        pollfd p{ctl, POLLIN, 0};
+        if (poll(&p, 1, -1) < 0)
+            continue;
+        dtcp_ioc_accept a{};
+        a.size = sizeof(a);
+        a.flags = DTCP_ACCEPT_NONBLOCK | DTCP_ACCEPT_CLOEXEC;
+        a.request = reinterpret_cast<uintptr_t>(req.data());
+        a.request_cap = uint32_t(req.size());
+        if (ioctl(ctl, DTCP_IOC_ACCEPT, &a)) {
+            if (errno != EAGAIN)
+                std::perror("DTCP_IOC_ACCEPT");
+            continue;
+        }
+        std::string line(req.data(), a.request_len);
+        unsigned long long size, seed;
+        unsigned owner;
+        if (std::sscanf(line.c_str(), "GET %llu %llu %u", &size, &seed, &owner) == 3) {
+            respond(a.fd, size, seed);
+            g_served++;
+            write_stats();
+        }
+        ::close(a.fd);
+    }
+}
+
+int serve(uint16_t port)
+{
+    int ls = ::socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;
+    setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(port);
+    if (::bind(ls, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) || ::listen(ls, 128)) {
+        std::perror("listen");
+        return 1;
+    }
+    std::thread(accept_loop).detach();
+    for (;;) {
+        int fd = ::accept(ls, nullptr, nullptr);
+        if (fd >= 0)
+            std::thread(serve_conn, fd).detach();
+    }
+}
+
+int get(const char* host, uint16_t port, std::vector<unsigned> owners, unsigned count,
+        uint64_t size, unsigned depth, uint64_t seed0)
+{
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(port);
+    inet_pton(AF_INET, host, &sa.sin_addr);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa))) {
+        std::perror("connect");
+        return 1;
+    }
+    std::string buf;
+    std::vector<char> in(65536);
+    unsigned sent = 0;
+    for (unsigned i = 0; i < count; i++) {
+        while (sent < count && sent < i + depth) {
+            std::string req = "GET " + std::to_string(size) + " " + std::to_string(seed0 + sent) +
+                              " " + std::to_string(owners[sent % owners.size()]) + "\n";
+            if (!write_all(fd, req.data(), req.size()))
+                return 1;
+            sent++;
+        }
+        size_t nl;
+        while ((nl = buf.find('\n')) == std::string::npos) {
+            ssize_t r = ::read(fd, in.data(), in.size());
+            if (r <= 0) {
+                std::fprintf(stderr, "request %u: connection ended before the reply\n", i);
+                return 1;
+            }
+            buf.append(in.data(), size_t(r));
+        }
+        if (buf.substr(0, nl) != "OK " + std::to_string(size)) {
+            std::fprintf(stderr, "request %u: bad reply line '%s'\n", i, buf.substr(0, nl).c_str());
+            return 1;
+        }
+        buf.erase(0, nl + 1);
+        uint64_t got = 0;
+        for (;;) {
+            size_t take = size_t(std::min<uint64_t>(buf.size(), size - got));
+            for (size_t k = 0; k < take; k++, got++)
+                if (uint8_t(buf[k]) != pattern_byte(seed0 + i, got)) {
+                    std::fprintf(stderr, "request %u (owner %u): byte %llu differs\n", i,
+                                 owners[i % owners.size()], (unsigned long long)got);
+                    return 1;
+                }
+            buf.erase(0, take);
+            if (got == size)
+                break;
+            ssize_t r = ::read(fd, in.data(), in.size());
+            if (r <= 0) {
+                std::fprintf(stderr, "request %u: ended after %llu of %llu bytes\n", i,
+                             (unsigned long long)got, (unsigned long long)size);
+                return 1;
+            }
+            buf.append(in.data(), size_t(r));
+        }
+    }
+    ::close(fd);
+    std::printf("ok %u requests of %llu bytes\n", count, (unsigned long long)size);
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv)
+{
+    if (argc < 2)
+        return 2;
+    std::string cmd = argv[1];
+    const char* host = "127.0.0.1";
+    uint16_t port = 80;
+    std::vector<unsigned> owners{1};
+    unsigned count = 1, depth = 1;
+    uint64_t size = 1000, seed = 1;
+    for (int i = 2; i + 1 < argc; i += 2) {
+        std::string k = argv[i], v = argv[i + 1];
+        if (k == "--node") g_node = unsigned(std::stoul(v));
+        else if (k == "--stats") g_stats = v;
+        else if (k == "--port") port = uint16_t(std::stoul(v));
+        else if (k == "--host") host = argv[i + 1];
+        else if (k == "--count") count = unsigned(std::stoul(v));
+        else if (k == "--size") size = std::stoull(v);
+        else if (k == "--seed") seed = std::stoull(v);
+        else if (k == "--pipeline") depth = unsigned(std::stoul(v));
+        else if (k == "--owners") {
+            owners.clear();
+            for (size_t p = 0; p < v.size();) {
+                size_t q = v.find(',', p);
+                owners.push_back(unsigned(std::stoul(v.substr(p, q - p))));
+                p = q == std::string::npos ? v.size() : q + 1;
+            }
+        } else {
+            std::fprintf(stderr, "unknown option %s\n", k.c_str());
+            return 2;
+        }
+    }
+    if (cmd == "serve")
+        return serve(port);
+    if (cmd == "get")
+        return get(host, port, owners, count, size, depth ? depth : 1, seed);
+    return 2;
+}
