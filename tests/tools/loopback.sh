@@ -65,6 +65,11 @@ expect_stat "$PORT_n1" puts -eq 80
 expect_stat "$PORT_n1" fallbacks -eq 0
 expect_stat "$PORT_n1" errors -eq 0
 
+log "sizes and owners rotate over the GETs, uploads in between"
+out=$(client --port "$PORT_n1" --requests 8 --sizes 10,1000 --upload 5 --json) || die "rotation run failed: $out"
+# 4 GETs (10, 1000, 10, 1000 bytes) and 4 PUTs of 5 bytes.
+grep -q '"bytes":2040,' <<<"$out" || die "rotation run summary: $out"
+
 log "dtcp-xfer's requests still work"
 timeout 30 "$BIN/dtcp-xfer" get --host 127.0.0.1 --port "$PORT_n1" --size 200000 --count 5 --seed 3 ||
     die "dtcp-xfer get against dtcp-testsrv failed"

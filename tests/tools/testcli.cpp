@@ -115,8 +115,11 @@ ConnResult run_conn(const Options& o, const sockaddr_in& sa, unsigned c)
                                o.upload});
             return;
         }
-        uint32_t owner = o.random_owners ? o.owners[rng() % o.owners.size()] : o.owners[(c + j) % o.owners.size()];
-        uint64_t size = o.sizes[j % o.sizes.size()];
+        // GETs are numbered on their own so that uploads do not skew the
+        // rotation of owners and sizes.
+        unsigned g = o.upload ? j / 2 : j;
+        uint32_t owner = o.random_owners ? o.owners[rng() % o.owners.size()] : o.owners[(c + g) % o.owners.size()];
+        uint64_t size = o.sizes[g % o.sizes.size()];
         out += get_line(owner, size, seed);
         pending.push_back({ResponseChecker::for_get(size, seed), Clock::now(), j, 0});
     };

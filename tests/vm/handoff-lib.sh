@@ -63,6 +63,17 @@ servers_up() {
     done
 }
 
+# servers_down: stop the servers (and wait for them).
+servers_down() {
+    local i
+    for (( i=1; i<=BACKENDS; i++ )); do
+        [ -n "${SERVER_PIDS[i]:-}" ] || continue
+        kill "${SERVER_PIDS[i]}" 2>/dev/null
+        wait "${SERVER_PIDS[i]}" 2>/dev/null
+        SERVER_PIDS[i]=""
+    done
+}
+
 # srv_line I: back-end I's server counters (its reply to STATS).
 srv_line() {
     # shellcheck disable=SC2016
@@ -81,7 +92,7 @@ srv_stat() {
 # sum_srv_stat NAME: the counter summed over all back-ends.
 sum_srv_stat() {
     local i s=0
-    for (( i=1; i<=BACKENDS; i++ )); do s=$(( s + $(srv_stat "$i" "$2") )); done
+    for (( i=1; i<=BACKENDS; i++ )); do s=$(( s + $(srv_stat "$i" "$1") )); done
     echo "$s"
 }
 
@@ -99,9 +110,7 @@ client() {
 # live-object counter in every back-end to return to zero.
 cluster_down() {
     local i j ns
-    for (( i=1; i<=BACKENDS; i++ )); do
-        [ -n "${SERVER_PIDS[i]:-}" ] && kill "${SERVER_PIDS[i]}" 2>/dev/null
-    done
+    servers_down
     for (( i=1; i<=BACKENDS; i++ )); do
         ns=$(ns_be "$i")
         for (( j=1; j<=BACKENDS; j++ )); do

@@ -8,7 +8,7 @@ cluster_up 3
 servers_up dtcp
 
 # Node 3 stops accepting hand-offs: its server goes away.
-kill "${SERVER_PIDS[3]}"; SERVER_PIDS[3]=""
+kill "${SERVER_PIDS[3]}"; wait "${SERVER_PIDS[3]}"; SERVER_PIDS[3]=""
 in_ns "$NS_F" ipvsadm -d -t "$VIP:$PORT" -r "$(be_addr 3):$PORT" || die "ipvsadm -d"
 # Node 1 believes node 2 is down.
 in_ns "$(ns_be 1)" "$DTCPCTL" peer set 2 "$(be_addr 2)" --port "$TUNNEL_PORT" --down || die "peer down"
