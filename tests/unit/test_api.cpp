@@ -186,6 +186,17 @@ TEST_CASE("dtcp_handoff refuses bad arguments before the kernel", "[api]")
     int t6 = ::socket(AF_INET6, SOCK_STREAM, 0);
     refused(dtcp_handoff(ctl.fd(), t6, 2, req, sizeof(req) - 1, 0), EINVAL);
     ::close(t6);
+
+    // TCP/IPv4 but never connected: unconnected, listening.
+    int t4 = ::socket(AF_INET, SOCK_STREAM, 0);
+    refused(dtcp_handoff(ctl.fd(), t4, 2, req, sizeof(req) - 1, 0), ENOTCONN);
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(t4, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) == 0);
+    REQUIRE(::listen(t4, 1) == 0);
+    refused(dtcp_handoff(ctl.fd(), t4, 2, req, sizeof(req) - 1, 0), ENOTCONN);
+    ::close(t4);
     CHECK(g_calls == 0);
 }
 

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -51,9 +52,14 @@ int dtcp_listen(int ctlfd, int on)
 	return ioctl(ctlfd, DTCP_IOC_LISTEN, &arg) < 0 ? -1 : 0;
 }
 
-/* EINVAL unless @fd is a TCP socket of the IPv4 family. */
+/*
+ * EINVAL unless @fd is a TCP socket of the IPv4 family; ENOTCONN when it has
+ * never been connected (closed, listening, or still in the handshake).  Later
+ * states are the kernel's to judge.
+ */
 static int check_tcp4(int fd)
 {
+	struct tcp_info ti;
 	int v;
 	socklen_t len = sizeof(v);
 
@@ -62,7 +68,19 @@ static int check_tcp4(int fd)
 	len = sizeof(v);
 	if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &v, &len) < 0 || v != IPPROTO_TCP)
 		return bad(EINVAL);
-	return 0;
+	len = sizeof(ti);
+	memset(&ti, 0, sizeof(ti));
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0)
+		return bad(EINVAL);
+	switch (ti.tcpi_state) {
+	case TCP_CLOSE:
+	case TCP_LISTEN:
+	case TCP_SYN_SENT:
+	case TCP_SYN_RECV:
+		return bad(ENOTCONN);
+	default:
+		return 0;
+	}
 }
 
 int dtcp_handoff(int ctlfd, int sockfd, uint32_t node, const void *req, size_t len,
