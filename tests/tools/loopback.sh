@@ -95,6 +95,18 @@ expect_stat "$PORT_n3" fallbacks -eq 0
 expect_stat "$PORT_n1" local -eq $(( before1 + 30 ))
 expect_stat "$PORT_n2" local -eq $(( before2 + 30 ))
 
+log "the owner restarts: pooled connections to it are replaced, no fallback"
+kill "$PID_n2"; wait "$PID_n2" 2>/dev/null
+old_n2=$PORT_n2
+"$SRV" --addr 127.0.0.1 --port "$old_n2" --node 2 >"$WORK/n2.out" 2>"$WORK/n2.err" &
+PID_n2=$!
+PIDS+=("$PID_n2")
+for (( i = 0; i < 100; i++ )); do grep -q '^listening ' "$WORK/n2.out" && break; sleep 0.05; done
+grep -q '^listening ' "$WORK/n2.out" || die "node 2 did not restart: $(cat "$WORK/n2.err")"
+before=$(stat "$PORT_n3" fallbacks)
+client --port "$PORT_n3" --conns 2 --requests 6 --owners 2 --sizes 1000 || die "transfer after restart failed"
+expect_stat "$PORT_n3" fallbacks -eq "$before"
+
 log "random owners, deep pipeline, tiny objects"
 client --port "$PORT_n3" --conns 2 --requests 200 --owners 1,2,3 --random-owners --seed 11 --sizes 0,1,7 \
     --pipeline 64 || die "random-owner transfer failed"

@@ -121,14 +121,18 @@ bool send_object(int fd, uint64_t size, uint64_t seed)
 // Keep-alive connections to other nodes' servers (forward mode).
 class Pool {
 public:
-    int get(uint32_t owner)
+    // A connection to @owner's server: an idle one unless @fresh; *@reused
+    // says which.
+    int get(uint32_t owner, bool fresh, bool* reused)
     {
-        {
+        *reused = false;
+        if (!fresh) {
             std::lock_guard lock(mu_);
             auto& v = idle_[owner];
             if (!v.empty()) {
                 int fd = v.back();
                 v.pop_back();
+                *reused = true;
                 return fd;
             }
         }
@@ -165,10 +169,23 @@ Pool g_pool;
 
 enum class Relay { Done, FailedBeforeReply, FailedMidway };
 
-// Fetch @r from its owner and relay it to @fd.  @err: why it failed.
+Relay forward_once(int fd, const Request& r, int& err, bool fresh, bool* reused);
+
+// Fetch @r from its owner and relay it to @fd.  @err: why it failed.  A
+// pooled connection that fails before the reply (the owner closed it while
+// idle) is replaced by a new one, once.
 Relay forward(int fd, const Request& r, int& err)
 {
-    int up = g_pool.get(r.owner);
+    bool reused = false;
+    Relay how = forward_once(fd, r, err, false, &reused);
+    if (how == Relay::FailedBeforeReply && reused)
+        how = forward_once(fd, r, err, true, &reused);
+    return how;
+}
+
+Relay forward_once(int fd, const Request& r, int& err, bool fresh, bool* reused)
+{
+    int up = g_pool.get(r.owner, fresh, reused);
     if (up < 0) {
         err = errno;
         return Relay::FailedBeforeReply;
