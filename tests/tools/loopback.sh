@@ -126,6 +126,8 @@ grep -q 'connect' "$WORK/cli.err" || die "client error message: $(cat "$WORK/cli
 client --port "$PORT_n1" --sizes 1x 2>/dev/null; [ $? -eq 2 ] || die "bad --sizes not a usage error"
 "$SRV" --mode forward --node 1 2>/dev/null; [ $? -eq 2 ] || die "forward mode without peers not refused"
 "$SRV" --mode forward --node 1 --peers 2=1.2.3:80 2>/dev/null; [ $? -eq 2 ] || die "bad --peers not refused"
+"$SRV" --mode nonsense 2>/dev/null; [ $? -eq 2 ] || die "bad --mode not a usage error"
+"$SRV" --node 0 2>/dev/null; [ $? -eq 2 ] || die "node 0 not a usage error"
 
 log "a malformed request gets ERR and the connection closes"
 exec {fd}<>"/dev/tcp/127.0.0.1/$PORT_n1"

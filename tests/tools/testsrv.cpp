@@ -11,6 +11,7 @@
 //   forward  fetch the object from the owner's server over a pooled
 //            keep-alive connection and relay it (LARD back-end forwarding).
 // One thread per connection.  SIGINT/SIGTERM print the counters and exit 0.
+// Exit status: 1 cannot start (e.g. no /dev/dtcp in dtcp mode), 2 bad usage.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -434,7 +435,11 @@ int main(int argc, char** argv)
         ->check(CLI::IsMember({"local", "dtcp", "forward"}))
         ->capture_default_str();
     app.add_option("--peers", peers, "forward mode: the other nodes' servers, ID=A.B.C.D:PORT,...");
-    CLI11_PARSE(app, argc, argv);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e) == 0 ? 0 : 2;
+    }
 
     g_cfg.mode = mode == "dtcp" ? Mode::Dtcp : mode == "forward" ? Mode::Forward : Mode::Local;
     if (!peers.empty()) {
