@@ -1,4 +1,5 @@
-// Client of the dtcp generic-netlink family: status and configuration.
+// Client of the dtcp generic-netlink family: status, configuration, peers,
+// connections and statistics.
 // Shared by dtcpd and dtcpctl.
 #pragma once
 
@@ -23,28 +24,88 @@ struct Counters {
     std::optional<uint32_t> get(const std::string& name) const;
 };
 
+// Monotonic statistics, in the module's order (enum dtcp_stat_attr).
+struct Stats {
+    std::vector<std::pair<std::string, uint64_t>> values;
+    std::optional<uint64_t> get(const std::string& name) const;
+};
+
+// IPv4 addresses are kept in network byte order (as on the wire, be32).
+using Ip4 = uint32_t;
+
 struct Status {
     uint32_t abi_version = 0;
     std::string module_version;
     std::optional<uint32_t> node_id;
     std::optional<uint16_t> tunnel_port;
     bool key_set = false;
+    std::optional<Ip4> vip;
+    std::optional<bool> daemon;  // absent from modules that do not report it
     Counters live;
+    Stats stats;                 // empty when the module sends none
 };
 
 struct ConfigUpdate {
     std::optional<uint32_t> node_id;
     std::optional<uint16_t> tunnel_port;
     std::optional<std::array<uint8_t, DTCP_KEY_LEN>> cluster_key;
-    bool empty() const { return !node_id && !tunnel_port && !cluster_key; }
+    std::optional<Ip4> vip;
+    bool empty() const { return !node_id && !tunnel_port && !cluster_key && !vip; }
+};
+
+// A peer as the module reports it (GET_PEERS).
+struct Peer {
+    uint32_t id = 0;
+    Ip4 addr = 0;
+    std::optional<uint16_t> port;  // absent: this node's tunnel port
+    bool up = false;
+    uint64_t tx = 0;
+    uint64_t rx = 0;
+};
+
+// A peer to add or update (SET_PEER).
+struct PeerUpdate {
+    uint32_t id = 0;
+    Ip4 addr = 0;
+    std::optional<uint16_t> port;
+    std::optional<bool> up;
+};
+
+// A connection entry (GET_CONNS).
+struct Conn {
+    uint32_t id = 0;
+    uint32_t origin = 0;
+    uint8_t role = 0;   // enum dtcp_conn_role
+    uint8_t state = 0;  // enum dtcp_conn_state
+    Ip4 client = 0;
+    uint16_t client_port = 0;
+    Ip4 local = 0;
+    uint16_t local_port = 0;
+    uint32_t peer = 0;
+    uint32_t handoffs = 0;
+    uint64_t bytes = 0;
 };
 
 // Name of a live-object counter (enum dtcp_counter_attr), "counter-N" if unknown.
 std::string counter_name(uint16_t type);
+// Name of a statistic (enum dtcp_stat_attr), "stat-N" if unknown.
+std::string stat_name(uint16_t type);
+// "active"/"passive", "role-N" if unknown.
+std::string role_name(uint8_t role);
+// "freezing", "handed-out", ...; "state-N" if unknown.
+std::string conn_state_name(uint8_t state);
+// Dotted quad of a be32 address, and back (EINVAL on anything else).
+std::string ip4_str(Ip4 addr);
+Result<Ip4> parse_ip4(const std::string& text);
 
 // Pure codecs, unit-tested without a kernel.
 Result<Status> decode_status(const nlmsghdr* nlh);
 void encode_config(nl::Message& msg, const ConfigUpdate& update);
+void encode_peer(nl::Message& msg, const PeerUpdate& peer);  // SET_PEER
+void encode_peer_id(nl::Message& msg, uint32_t id);          // DEL_PEER
+// One message of a GET_PEERS / GET_CONNS dump: one PEER / CONN nest.
+Result<Peer> decode_peer(const nlmsghdr* nlh);
+Result<Conn> decode_conn(const nlmsghdr* nlh);
 // Parse a cluster key written as 64 hex digits (whitespace around it ignored).
 Result<std::array<uint8_t, DTCP_KEY_LEN>> parse_key_hex(const std::string& text);
 
@@ -55,9 +116,18 @@ public:
 
     Result<Status> status();
     Result<void> set_config(const ConfigUpdate& update);
+    Result<void> set_peer(uint32_t id, Ip4 addr, std::optional<uint16_t> port = std::nullopt,
+                          std::optional<bool> up = std::nullopt);
+    Result<void> set_peer(const PeerUpdate& peer);
+    Result<void> del_peer(uint32_t id);
+    // Dumps; restarted (a few times) when the kernel flags NLM_F_DUMP_INTR.
+    Result<std::vector<Peer>> peers();
+    Result<std::vector<Conn>> conns();
     nl::GenlSocket& socket() { return sock_; }
 
 private:
+    template <typename T>
+    Result<std::vector<T>> dump(uint8_t cmd, Result<T> (*decode)(const nlmsghdr*));
     explicit Control(nl::GenlSocket s) : sock_(std::move(s)) {}
     nl::GenlSocket sock_;
 };

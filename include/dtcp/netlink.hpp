@@ -106,6 +106,10 @@ struct FamilyInfo {
     std::vector<uint32_t> ops;
     std::map<std::string, uint32_t> mcast_groups;
 };
+// The error code carried by an NLMSG_DONE message (0 when none, else a
+// positive errno).
+int done_error(const nlmsghdr* nlh);
+
 // Decode a CTRL_CMD_NEWFAMILY reply.
 Result<FamilyInfo> parse_family(const nlmsghdr* nlh);
 
@@ -126,6 +130,11 @@ public:
     // Send @msg with NLM_F_ACK, call @cb for each reply until the ACK or DONE.
     // An error reply becomes an Error carrying the extended-ack message.
     Result<void> request(Message& msg, const Callback& cb = {});
+    // Send @msg as a dump request (NLM_F_DUMP) and call @cb for each message
+    // until NLMSG_DONE.  *@interrupted is set when any message of the dump,
+    // NLMSG_DONE included, carries NLM_F_DUMP_INTR (the set changed while it
+    // was dumped: the caller should start again).
+    Result<void> dump(Message& msg, const Callback& cb, bool* interrupted);
 
     Result<void> subscribe(const std::string& group);
     // Receive notifications until @cb returns MNL_CB_STOP or an error occurs.
@@ -137,7 +146,8 @@ private:
         void operator()(mnl_socket* s) const { mnl_socket_close(s); }
     };
     GenlSocket() = default;
-    Result<void> send_and_receive(Message& msg, const Callback& cb, uint16_t expect_type);
+    Result<void> send_and_receive(Message& msg, const Callback& cb, uint16_t expect_type,
+                                  bool* interrupted = nullptr);
 
     std::unique_ptr<mnl_socket, Closer> sock_;
     uint32_t portid_ = 0;

@@ -20,31 +20,11 @@
 #include <thread>
 #include <vector>
 
+#include "proto.hpp"
+
 namespace {
 
-// Deterministic byte stream (xorshift64*), position independent of chunking.
-class Pattern {
-public:
-    explicit Pattern(uint64_t seed) : s_(seed * 0x9E3779B97F4A7C15ull + 1) {}
-    uint8_t next()
-    {
-        if (left_ == 0) {
-            s_ ^= s_ >> 12;
-            s_ ^= s_ << 25;
-            s_ ^= s_ >> 27;
-            word_ = s_ * 0x2545F4914F6CDD1Dull;
-            left_ = 8;
-        }
-        uint8_t b = static_cast<uint8_t>(word_);
-        word_ >>= 8;
-        left_--;
-        return b;
-    }
-
-private:
-    uint64_t s_, word_ = 0;
-    int left_ = 0;
-};
+using dtcp::test::Pattern;
 
 bool write_all(int fd, const void* p, size_t n)
 {

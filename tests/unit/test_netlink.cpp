@@ -1,6 +1,7 @@
 // Unit tests of the netlink message code (no kernel needed).
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstring>
 
 #include "dtcp/control.hpp"
@@ -239,4 +240,40 @@ TEST_CASE("Cluster keys are 64 hex digits", "[control]")
     auto bad = parse_key_hex(std::string(63, 'a') + "g");
     REQUIRE_FALSE(bad.ok());
     CHECK(bad.error().code == EINVAL);
+}
+
+TEST_CASE("A multi-part dump is read to NLMSG_DONE (the kernel's family list)", "[netlink]")
+{
+    // The generic-netlink controller exists in every kernel: no module needed.
+    auto s = nl::GenlSocket::open("nlctrl");
+    if (!s) {
+        WARN("no generic netlink here: " << s.error().describe());
+        return;
+    }
+    REQUIRE(s->family().id == GENL_ID_CTRL);
+    auto msg = s->message(CTRL_CMD_GETFAMILY);
+    std::vector<std::string> names;
+    bool interrupted = true;
+    auto r = s->dump(msg, [&](const nlmsghdr* nlh) {
+        auto a = nl::Attrs::parse_genl(nlh, CTRL_ATTR_MAX);
+        REQUIRE(a.ok());
+        REQUIRE(a->str(CTRL_ATTR_FAMILY_NAME).has_value());
+        names.push_back(*a->str(CTRL_ATTR_FAMILY_NAME));
+        return MNL_CB_OK;
+    }, &interrupted);
+    REQUIRE(r.ok());
+    CHECK_FALSE(interrupted);
+    CHECK(std::find(names.begin(), names.end(), "nlctrl") != names.end());
+    CHECK(names.size() >= 2);
+    // The socket is usable for a plain request afterwards.
+    auto again = s->message(CTRL_CMD_GETFAMILY);
+    again.put_string(CTRL_ATTR_FAMILY_NAME, "nlctrl");
+    std::optional<uint16_t> id;
+    REQUIRE(s->request(again, [&](const nlmsghdr* nlh) {
+        auto f = nl::parse_family(nlh);
+        if (f)
+            id = f->id;
+        return MNL_CB_OK;
+    }).ok());
+    CHECK(id == std::optional<uint16_t>(GENL_ID_CTRL));
 }

@@ -22,12 +22,15 @@ int cmd_config_show(const Options& opt)
         j["node_id"] = st->node_id ? nlohmann::json(*st->node_id) : nlohmann::json(nullptr);
         j["tunnel_port"] = st->tunnel_port ? nlohmann::json(*st->tunnel_port) : nlohmann::json(nullptr);
         j["cluster_key_set"] = st->key_set;
+        j["vip"] = st->vip ? nlohmann::json(dtcp::ip4_str(*st->vip)) : nlohmann::json(nullptr);
         fmt::print("{}\n", j.dump(2));
         return kOk;
     }
     fmt::print("node-id {}\n", st->node_id ? std::to_string(*st->node_id) : "unset");
     fmt::print("port {}\n", st->tunnel_port ? std::to_string(*st->tunnel_port) : "unset");
     fmt::print("key {}\n", st->key_set ? "set" : "unset");
+    if (st->vip)
+        fmt::print("vip {}\n", dtcp::ip4_str(*st->vip));
     return kOk;
 }
 
@@ -45,20 +48,24 @@ int cmd_config_set(const Options&, const ConfigSet& cs)
             return fail(cs.key_file, key.error());
         u.cluster_key = *key;
     }
+    if (!cs.vip.empty()) {
+        auto vip = dtcp::parse_ip4(cs.vip);
+        if (!vip) {
+            fmt::print(stderr, "dtcpctl: config set: --vip: {}\n", vip.error().message);
+            return kUsage;
+        }
+        u.vip = *vip;
+    }
     if (u.empty()) {
-        fmt::print(stderr, "dtcpctl: config set: give --node-id, --port or --key-file\n");
+        fmt::print(stderr, "dtcpctl: config set: give --node-id, --port, --key-file or --vip\n");
         return kUsage;
     }
     auto ctl = open_control();
     if (!ctl)
         return kError;
     auto r = ctl->set_config(u);
-    if (!r) {
-        dtcp::Error e = r.error();
-        if (e.code == EPERM && e.message.empty())
-            e.message = "changing the configuration needs CAP_NET_ADMIN";
-        return fail("config set", e);
-    }
+    if (!r)
+        return fail("config set", admin_error(r.error(), "changing the configuration"));
     return kOk;
 }
 

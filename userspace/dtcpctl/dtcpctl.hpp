@@ -25,8 +25,25 @@ struct ConfigSet {
     std::optional<uint32_t> node_id;
     std::optional<uint16_t> port;
     std::string key_file;
+    std::string vip;
 };
 int cmd_config_show(const Options& opt);
 int cmd_config_set(const Options& opt, const ConfigSet& set);
+
+int cmd_peers(const Options& opt);
+struct PeerSet {
+    uint32_t id = 0;
+    std::string addr;
+    std::optional<uint16_t> port;
+    bool down = false;
+};
+int cmd_peer_set(const Options& opt, const PeerSet& set);
+int cmd_peer_del(const Options& opt, uint32_t id);
+
+int cmd_conns(const Options& opt);
+int cmd_stats(const Options& opt);
+
+// Adds the hint for CAP_NET_ADMIN to a bare EPERM from a mutation.
+dtcp::Error admin_error(dtcp::Error e, const std::string& what);
 
 }  // namespace dtcpctl

@@ -25,6 +25,13 @@ std::optional<dtcp::Control> open_control()
     return std::move(c.value());
 }
 
+dtcp::Error admin_error(dtcp::Error e, const std::string& what)
+{
+    if (e.code == EPERM && e.message.empty())
+        e.message = what + " needs CAP_NET_ADMIN";
+    return e;
+}
+
 }  // namespace dtcpctl
 
 int main(int argc, char** argv)
@@ -34,7 +41,8 @@ int main(int argc, char** argv)
                  "Exit status: 0 success, 1 error (a message says why), 2 bad usage."};
     app.require_subcommand(1);
     Options opt;
-    app.add_flag("-j,--json", opt.json, "print JSON instead of tables");
+    app.add_flag("-j,--json", opt.json, "print JSON instead of tables (also accepted after the command)");
+    app.fallthrough();
 
     auto* status = app.add_subcommand("status", "module version, node identity, live-object counters");
 
@@ -47,6 +55,24 @@ int main(int argc, char** argv)
     set->add_option("--port", cs.port, "UDP port of the hand-off tunnel")->check(CLI::Range(1, 65535));
     set->add_option("--key-file", cs.key_file, "file holding the cluster key as 64 hex digits")
         ->check(CLI::ExistingFile);
+    set->add_option("--vip", cs.vip, "the cluster's virtual IPv4 address (A.B.C.D)");
+
+    auto* peers = app.add_subcommand("peers", "the peer back-ends: address, port, state, tunnel messages");
+    auto* peer = app.add_subcommand("peer", "add, change or remove a peer (needs CAP_NET_ADMIN)");
+    peer->require_subcommand(1);
+    auto* pset = peer->add_subcommand("set", "add or update peer ID at ADDR");
+    PeerSet ps;
+    pset->add_option("ID", ps.id, "the peer's node id")->required()->check(CLI::Range(1, DTCP_NODE_ID_MAX));
+    pset->add_option("ADDR", ps.addr, "the peer's tunnel IPv4 address")->required();
+    pset->add_option("--port", ps.port, "the peer's tunnel UDP port (default: this node's)")
+        ->check(CLI::Range(1, 65535));
+    pset->add_flag("--down", ps.down, "mark the peer down: no hand-offs to it");
+    auto* pdel = peer->add_subcommand("del", "remove peer ID");
+    uint32_t del_id = 0;
+    pdel->add_option("ID", del_id, "the peer's node id")->required()->check(CLI::Range(1, DTCP_NODE_ID_MAX));
+
+    auto* conns = app.add_subcommand("conns", "connections handed out or served for another node");
+    auto* stats = app.add_subcommand("stats", "hand-off, tunnel and drop statistics");
 
     try {
         app.parse(argc, argv);
@@ -61,5 +87,15 @@ int main(int argc, char** argv)
         return cmd_config_show(opt);
     if (set->parsed())
         return cmd_config_set(opt, cs);
+    if (peers->parsed())
+        return cmd_peers(opt);
+    if (pset->parsed())
+        return cmd_peer_set(opt, ps);
+    if (pdel->parsed())
+        return cmd_peer_del(opt, del_id);
+    if (conns->parsed())
+        return cmd_conns(opt);
+    if (stats->parsed())
+        return cmd_stats(opt);
     return kUsage;
 }

@@ -279,7 +279,27 @@ Result<void> GenlSocket::request(Message& msg, const Callback& cb)
     return send_and_receive(msg, cb, family_.id);
 }
 
-Result<void> GenlSocket::send_and_receive(Message& msg, const Callback& cb, uint16_t expect_type)
+Result<void> GenlSocket::dump(Message& msg, const Callback& cb, bool* interrupted)
+{
+    msg.header()->nlmsg_flags |= NLM_F_DUMP;
+    bool intr = false;
+    auto r = send_and_receive(msg, cb, family_.id, &intr);
+    if (interrupted)
+        *interrupted = intr;
+    return r;
+}
+
+int done_error(const nlmsghdr* nlh)
+{
+    if (nlh->nlmsg_len < MNL_NLMSG_HDRLEN + sizeof(int))
+        return 0;
+    int err;
+    std::memcpy(&err, mnl_nlmsg_get_payload(nlh), sizeof(err));
+    return err < 0 ? -err : 0;
+}
+
+Result<void> GenlSocket::send_and_receive(Message& msg, const Callback& cb, uint16_t expect_type,
+                                          bool* interrupted)
 {
     nlmsghdr* nlh = msg.header();
     nlh->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
@@ -300,6 +320,8 @@ Result<void> GenlSocket::send_and_receive(Message& msg, const Callback& cb, uint
         for (; mnl_nlmsg_ok(h, len); h = mnl_nlmsg_next(h, &len)) {
             if (h->nlmsg_seq != nlh->nlmsg_seq || h->nlmsg_pid != portid_)
                 continue;  // stale reply to an earlier request
+            if (interrupted && (h->nlmsg_flags & NLM_F_DUMP_INTR))
+                *interrupted = true;
             if (h->nlmsg_type == NLMSG_ERROR) {
                 auto ack = parse_ack(h);
                 if (!ack)
@@ -308,8 +330,11 @@ Result<void> GenlSocket::send_and_receive(Message& msg, const Callback& cb, uint
                     return Error{ack->error, ack->message};
                 return {};
             }
-            if (h->nlmsg_type == NLMSG_DONE)
+            if (h->nlmsg_type == NLMSG_DONE) {
+                if (int err = done_error(h))
+                    return Error{err, "the kernel ended the dump with an error"};
                 return {};
+            }
             if (h->nlmsg_type == NLMSG_NOOP || h->nlmsg_type == NLMSG_OVERRUN)
                 continue;
             if (h->nlmsg_type != expect_type)

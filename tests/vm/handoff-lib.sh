@@ -1,0 +1,126 @@
+# shellcheck shell=bash
+# Helpers for the hand-off scenarios (sourced after lib.sh): a DTCP cluster
+# of N back-ends behind the IPVS-DR front-end, each with the module
+# configured (node id, tunnel port, cluster key, VIP, peers) and
+# dtcp-testsrv running.
+DTCPCTL=$BUILD/userspace/dtcpctl/dtcpctl
+TESTSRV=$BUILD/tests/tools/dtcp-testsrv
+TESTCLI=$BUILD/tests/tools/dtcp-testcli
+TUNNEL_PORT=${TUNNEL_PORT:-7400}
+
+# Skip (77) unless the loaded module implements peers and statistics.
+require_handoff_abi() {
+    local err
+    err=$("$DTCPCTL" peers 2>&1 >/dev/null) ||
+        skip "the module has no peer table yet: $err"
+    "$DTCPCTL" -j stats 2>/dev/null | jq -e 'has("handoff_done")' >/dev/null ||
+        skip "the module reports no hand-off statistics yet"
+}
+
+# cluster_up N: module loaded, topology up, every back-end configured.
+cluster_up() {
+    local n=$1 i j ns keyf
+    module_load
+    require_handoff_abi
+    topo_up "$n"
+    keyf=$(mktemp)
+    defer "rm -f $keyf"
+    head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$keyf"
+    for (( i=1; i<=n; i++ )); do
+        ns=$(ns_be "$i")
+        in_ns "$ns" "$DTCPCTL" config set --node-id "$i" --port "$TUNNEL_PORT" --key-file "$keyf" \
+            --vip "$VIP" || die "config on back-end $i"
+        for (( j=1; j<=n; j++ )); do
+            [ "$i" = "$j" ] && continue
+            in_ns "$ns" "$DTCPCTL" peer set "$j" "$(be_addr "$j")" --port "$TUNNEL_PORT" ||
+                die "peer $j on back-end $i"
+        done
+    done
+}
+
+# servers_up MODE: dtcp-testsrv in MODE on every back-end, on $PORT; their
+# output goes to $SERVER_LOGS/be<I>.log.
+SERVER_PIDS=()
+SERVER_LOGS=
+servers_up() {
+    local mode=$1 i j peers
+    SERVER_LOGS=$(mktemp -d)
+    defer "rm -rf $SERVER_LOGS"
+    for (( i=1; i<=BACKENDS; i++ )); do
+        peers=""
+        for (( j=1; j<=BACKENDS; j++ )); do
+            [ "$i" = "$j" ] || peers+="${peers:+,}$j=$(be_addr "$j"):$PORT"
+        done
+        # ip netns exec execs the server: $! is the server itself.
+        ip netns exec "$(ns_be "$i")" "$TESTSRV" --port "$PORT" --node "$i" --mode "$mode" \
+            --peers "$peers" >"$SERVER_LOGS/be$i.log" 2>&1 &
+        SERVER_PIDS[i]=$!
+        defer "kill ${SERVER_PIDS[i]}; wait ${SERVER_PIDS[i]}"
+    done
+    for (( i=1; i<=BACKENDS; i++ )); do
+        wait_for 10 tcp_listening "$(ns_be "$i")" "$PORT" ||
+            die "server on back-end $i not listening: $(cat "$SERVER_LOGS/be$i.log")"
+    done
+}
+
+# servers_down: stop the servers (and wait for them).
+servers_down() {
+    local i
+    for (( i=1; i<=BACKENDS; i++ )); do
+        [ -n "${SERVER_PIDS[i]:-}" ] || continue
+        kill "${SERVER_PIDS[i]}" 2>/dev/null
+        wait "${SERVER_PIDS[i]}" 2>/dev/null
+        SERVER_PIDS[i]=""
+    done
+}
+
+# srv_line I: back-end I's server counters (its reply to STATS).
+srv_line() {
+    # shellcheck disable=SC2016
+    in_ns "$(ns_be "$1")" timeout 5 bash -c \
+        'exec 3<>"/dev/tcp/$0/$1" && printf "STATS\n" >&3 && read -r l <&3 && echo "$l"' \
+        "$(be_addr "$1")" "$PORT" || die "no STATS from back-end $1"
+}
+
+# srv_stat I NAME: one counter of back-end I's server (0 when absent).
+srv_stat() {
+    local v
+    v=$(srv_line "$1" | sed -n "s/.* $2=\([0-9]*\).*/\1/p")
+    echo "${v:-0}"
+}
+
+# sum_srv_stat NAME: the counter summed over all back-ends.
+sum_srv_stat() {
+    local i s=0
+    for (( i=1; i<=BACKENDS; i++ )); do s=$(( s + $(srv_stat "$i" "$1") )); done
+    echo "$s"
+}
+
+# mod_stat I NAME: a statistic of the module in back-end I.
+mod_stat() {
+    in_ns "$(ns_be "$1")" "$DTCPCTL" -j stats | jq -r --arg k "$2" '.[$k] // 0'
+}
+
+# client ARGS...: dtcp-testcli from the client namespace to the VIP.
+client() {
+    in_ns "$NS_C" timeout 300 "$TESTCLI" --host "$VIP" --port "$PORT" --timeout 60 "$@"
+}
+
+# cluster_down: stop the servers, remove the peers, and require every
+# live-object counter in every back-end to return to zero.
+cluster_down() {
+    local i j ns
+    servers_down
+    for (( i=1; i<=BACKENDS; i++ )); do
+        ns=$(ns_be "$i")
+        for (( j=1; j<=BACKENDS; j++ )); do
+            [ "$i" = "$j" ] || in_ns "$ns" "$DTCPCTL" peer del "$j" >/dev/null 2>&1
+        done
+        wait_for 20 ns_counters_zero "$ns" ||
+            die "back-end $i: live objects remain: $(in_ns "$ns" "$DTCPCTL" -j status | jq -c .live)"
+    done
+}
+
+ns_counters_zero() {
+    in_ns "$1" "$DTCPCTL" -j status | jq -e '.live | length > 0 and all(.[]; . == 0)' >/dev/null
+}
