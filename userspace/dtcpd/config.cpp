@@ -280,6 +280,25 @@ Config parse(const toml::table& root, const Reader& r)
     return c;
 }
 
+// The key (or [table]) a syntax error is about: the one written on its line.
+std::string key_on_line(const std::string& text, int line)
+{
+    std::istringstream in(text);
+    std::string l;
+    for (int i = 1; i <= line && std::getline(in, l); i++) {
+    }
+    size_t b = l.find_first_not_of(" \t");
+    if (b == std::string::npos)
+        return "(syntax)";
+    if (l[b] == '[') {
+        size_t e = l.find(']', b);
+        return l.substr(b, e == std::string::npos ? std::string::npos : e - b + 1);
+    }
+    size_t e = l.find_first_of(" \t=", b);
+    std::string k = l.substr(b, e == std::string::npos ? std::string::npos : e - b);
+    return k.empty() || k[0] == '#' ? "(syntax)" : k;
+}
+
 }  // namespace
 
 dtcp::Result<Config> parse_config(const std::string& text, const std::string& path)
@@ -289,8 +308,9 @@ dtcp::Result<Config> parse_config(const std::string& text, const std::string& pa
         toml::table root = toml::parse(text, path);
         return parse(root, r);
     } catch (const toml::parse_error& e) {
-        return dtcp::Error{EINVAL, path + ":" + std::to_string(e.source().begin.line) + ": " +
-                                       "(syntax): " + std::string(e.description())};
+        auto line = static_cast<int>(e.source().begin.line);
+        return dtcp::Error{EINVAL, path + ":" + std::to_string(line) + ": " + key_on_line(text, line) + ": " +
+                                       std::string(e.description())};
     } catch (const ConfigError& e) {
         return dtcp::Error{EINVAL, e.message};
     }

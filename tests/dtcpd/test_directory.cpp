@@ -1,0 +1,168 @@
+// Content directory, Algorithm 1 and the daemon wire format.
+#include <catch2/catch.hpp>
+
+#include <string>
+
+#include "directory.hpp"
+#include "wire.hpp"
+
+using namespace dtcpd;
+
+TEST_CASE("the local set is bounded, LRU, and idempotent", "[dtcpd][directory]")
+{
+    LocalContent lc(3, 1024, 4);
+    CHECK(lc.cached("/a"));
+    CHECK(!lc.cached("/a"));  // again: no change
+    CHECK(lc.generation() == 1);
+    lc.cached("/b");
+    lc.cached("/c");
+    lc.cached("/a");  // refresh /a: /b is now the oldest
+    lc.cached("/d");
+    CHECK(lc.size() == 3);
+    CHECK(lc.forgotten() == 1);
+    CHECK(!lc.contains("/b"));
+    CHECK(lc.contains("/a"));
+    CHECK(lc.contains("/c"));
+    CHECK(lc.contains("/d"));
+    CHECK(lc.evicted("/c"));
+    CHECK(!lc.evicted("/c"));
+    CHECK(!lc.evicted("/never"));
+    CHECK(lc.size() == 2);
+}
+
+TEST_CASE("the summary has no false negatives and forgets evicted objects", "[dtcpd][directory]")
+{
+    LocalContent lc(10000, 65536, 4);
+    for (int i = 0; i < 5000; i++)
+        lc.cached("/obj/" + std::to_string(i));
+    BloomSummary s = lc.summary();
+    for (int i = 0; i < 5000; i++)
+        CHECK(s.may_contain(BloomHash("/obj/" + std::to_string(i))));
+    int fp = 0;
+    for (int i = 0; i < 10000; i++)
+        fp += s.may_contain(BloomHash("/other/" + std::to_string(i)));
+    // k=4, m/n = 13 bits per object: about 0.3% expected.
+    CHECK(fp < 100);
+    for (int i = 0; i < 5000; i++)
+        lc.evicted("/obj/" + std::to_string(i));
+    CHECK(lc.summary().popcount() == 0);
+}
+
+TEST_CASE("Algorithm 1 picks the least-loaded caching node, or the least disk-loaded one", "[dtcpd][directory]")
+{
+    Directory d(1, 1000, 4096, 4, 100);
+    auto give = [&](uint32_t node, std::initializer_list<const char*> names) {
+        LocalContent other(1000, 4096, 4);
+        for (const char* n : names)
+            other.cached(n);
+        d.peer_summary(node, other.generation(), other.summary());
+    };
+    give(2, {"/x", "/y"});
+    give(3, {"/y"});
+    d.local().cached("/z");
+    std::vector<uint32_t> live{2, 3};
+
+    SECTION("nobody caches it: least disk load, ties to this node")
+    {
+        CHECK(d.preferred("/nobody", live) == 1);
+        d.set_local_load({0, 10});
+        d.peer_load(2, {0, 5});
+        d.peer_load(3, {0, 2});
+        CHECK(d.preferred("/nobody", live) == 3);
+    }
+    SECTION("one node caches it")
+    {
+        CHECK(d.preferred("/x", live) == 2);
+        CHECK(d.preferred("/z", live) == 1);
+        CHECK(d.server_set("/x", live) == std::vector<uint32_t>{2});
+    }
+    SECTION("several cache it: least processing load")
+    {
+        d.peer_load(2, {50, 0});
+        d.peer_load(3, {10, 0});
+        CHECK(d.preferred("/y", live) == 3);
+        d.peer_load(3, {60, 0});
+        CHECK(d.preferred("/y", live) == 2);
+    }
+    SECTION("imbalance: more than 100 requests more than the least disk-loaded node")
+    {
+        d.peer_load(2, {150, 0});
+        d.peer_load(3, {20, 5});
+        d.set_local_load({49, 0});  // node 1: least disk load, does not cache /x
+        CHECK(d.preferred("/x", live) == 1);  // 150 - 49 = 101 > 100: node 1 reads it from disk
+        d.set_local_load({50, 0});
+        CHECK(d.preferred("/x", live) == 2);  // 100: not more than 100
+    }
+    SECTION("down peers are not considered")
+    {
+        CHECK(d.preferred("/x", {3}) == 1);
+        CHECK(d.server_set("/y", {}).empty());
+    }
+}
+
+TEST_CASE("Algorithm 1 hands off to the least disk-loaded node beyond the imbalance", "[dtcpd][directory]")
+{
+    Directory d(1, 1000, 4096, 4, 100);
+    LocalContent other(1000, 4096, 4);
+    other.cached("/x");
+    d.peer_summary(2, 1, other.summary());
+    d.peer_load(2, {150, 9});
+    d.peer_load(3, {10, 1});
+    d.set_local_load({40, 3});
+    std::vector<uint32_t> live{2, 3};
+    CHECK(d.preferred("/x", live) == 3);  // 150 - 10 > 100, 3 does not cache /x
+    d.peer_load(3, {50, 1});
+    CHECK(d.preferred("/x", live) == 2);  // 150 - 50 = 100: stay with the cache
+}
+
+TEST_CASE("daemon messages round-trip and malformed ones are rejected", "[dtcpd][wire]")
+{
+    wire::Message ping{wire::Type::Ping, 7, 42, {3, 4}, 99, {}};
+    auto b = wire::encode(ping);
+    REQUIRE(b.size() == wire::kHeaderLen);
+    auto m = wire::decode(b.data(), b.size());
+    REQUIRE(m);
+    CHECK(m->type == wire::Type::Ping);
+    CHECK(m->sender == 7);
+    CHECK(m->seq == 42);
+    CHECK(m->load.processing == 3);
+    CHECK(m->load.disk == 4);
+    CHECK(m->generation == 99);
+
+    LocalContent lc(10, 2048, 3);
+    lc.cached("/a");
+    wire::Message dg{wire::Type::Digest, 7, 1, {}, lc.generation(), lc.summary()};
+    auto db = wire::encode(dg);
+    CHECK(db.size() == wire::kHeaderLen + wire::kDigestHeaderLen + 2048 / 8);
+    auto dm = wire::decode(db.data(), db.size());
+    REQUIRE(dm);
+    REQUIRE(dm->digest);
+    CHECK(dm->digest->bits() == 2048);
+    CHECK(dm->digest->hashes() == 3);
+    CHECK(dm->digest->may_contain(BloomHash("/a")));
+    CHECK(dm->digest->words() == lc.summary().words());
+
+    auto bad = b;
+    bad[0] ^= 1;  // magic
+    CHECK(!wire::decode(bad.data(), bad.size()));
+    bad = b;
+    bad[4] = 2;  // version
+    CHECK(!wire::decode(bad.data(), bad.size()));
+    bad = b;
+    bad[5] = 9;  // type
+    CHECK(!wire::decode(bad.data(), bad.size()));
+    bad = b;
+    bad[11] = 0;  // sender 0
+    CHECK(!wire::decode(bad.data(), bad.size()));
+    CHECK(!wire::decode(b.data(), b.size() - 1));  // short
+    bad = b;
+    bad.push_back(0);  // trailing byte on a ping
+    CHECK(!wire::decode(bad.data(), bad.size()));
+    CHECK(!wire::decode(db.data(), db.size() - 1));  // truncated digest
+    bad = db;
+    bad[wire::kHeaderLen + 2] = 0x09;  // bits not a power of two
+    CHECK(!wire::decode(bad.data(), bad.size()));
+    bad = db;
+    bad[wire::kHeaderLen + 4] = 0;  // zero hashes
+    CHECK(!wire::decode(bad.data(), bad.size()));
+}
