@@ -1,0 +1,16 @@
+# Runs dtcp-sim with and without the example config; the CSVs must be identical.
+foreach(variant default config)
+  set(args --specweb 5000 -n 1,3 -q --csv ${OUT}/config-${variant}.csv)
+  if(variant STREQUAL "config")
+    list(APPEND args --config ${CONFIG})
+  endif()
+  execute_process(COMMAND ${SIM} ${args} RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "dtcp-sim ${args} failed with ${rc}")
+  endif()
+endforeach()
+execute_process(COMMAND ${CMAKE_COMMAND} -E compare_files ${OUT}/config-default.csv ${OUT}/config-config.csv
+                RESULT_VARIABLE diff)
+if(NOT diff EQUAL 0)
+  message(FATAL_ERROR "the example config changes the results")
+endif()
