@@ -86,11 +86,11 @@ TEST_CASE("Algorithm 1 picks the least-loaded caching node, or the least disk-lo
     }
     SECTION("imbalance: more than 100 requests more than the least disk-loaded node")
     {
-        d.peer_load(2, {150, 0});
-        d.peer_load(3, {20, 5});
-        d.set_local_load({49, 0});  // node 1: least disk load, does not cache /x
+        d.peer_load(2, {150, 0, 150});
+        d.peer_load(3, {20, 5, 20});
+        d.set_local_load({49, 0, 49});  // node 1: least disk load, does not cache /x
         CHECK(d.preferred("/x", live) == 1);  // 150 - 49 = 101 > 100: node 1 reads it from disk
-        d.set_local_load({50, 0});
+        d.set_local_load({50, 0, 50});
         CHECK(d.preferred("/x", live) == 2);  // 100: not more than 100
     }
     SECTION("down peers are not considered")
@@ -106,18 +106,21 @@ TEST_CASE("Algorithm 1 hands off to the least disk-loaded node beyond the imbala
     LocalContent other(1000, 4096, 4);
     other.cached("/x");
     d.peer_summary(2, 1, other.summary());
-    d.peer_load(2, {150, 9});
-    d.peer_load(3, {10, 1});
-    d.set_local_load({40, 3});
+    d.peer_load(2, {150, 9, 150});
+    d.peer_load(3, {10, 1, 10});
+    d.set_local_load({40, 3, 40});
     std::vector<uint32_t> live{2, 3};
     CHECK(d.preferred("/x", live) == 3);  // 150 - 10 > 100, 3 does not cache /x
-    d.peer_load(3, {50, 1});
+    d.peer_load(3, {50, 1, 50});
     CHECK(d.preferred("/x", live) == 2);  // 150 - 50 = 100: stay with the cache
+    // Line 10 compares requests in progress, not the processing load.
+    d.peer_load(3, {10, 1, 60});
+    CHECK(d.preferred("/x", live) == 2);
 }
 
 TEST_CASE("daemon messages round-trip and malformed ones are rejected", "[dtcpd][wire]")
 {
-    wire::Message ping{wire::Type::Ping, 7, 42, {3, 4}, 99, {}};
+    wire::Message ping{wire::Type::Ping, 7, 42, {3, 4, 5}, 99, {}};
     auto b = wire::encode(ping);
     REQUIRE(b.size() == wire::kHeaderLen);
     auto m = wire::decode(b.data(), b.size());
@@ -127,6 +130,7 @@ TEST_CASE("daemon messages round-trip and malformed ones are rejected", "[dtcpd]
     CHECK(m->seq == 42);
     CHECK(m->load.processing == 3);
     CHECK(m->load.disk == 4);
+    CHECK(m->load.requests == 5);
     CHECK(m->generation == 99);
 
     LocalContent lc(10, 2048, 3);

@@ -138,6 +138,9 @@ TEST_CASE("the UNIX-socket API answers requests line by line", "[dtcpd][api]")
     CHECK(handle_api_line("LOAD 12 3", ctx) == "OK");
     CHECK(dir.local_load().processing == 12);
     CHECK(dir.local_load().disk == 3);
+    CHECK(dir.local_load().requests == 12);
+    CHECK(handle_api_line("LOAD 12 3 40", ctx) == "OK");
+    CHECK(dir.local_load().requests == 40);
     CHECK(handle_api_line("EVICTED /a.html", ctx) == "OK");
     CHECK(!dir.local().contains("/a.html"));
     CHECK(counters.lookups == 2);
@@ -148,10 +151,12 @@ TEST_CASE("the UNIX-socket API answers requests line by line", "[dtcpd][api]")
     CHECK(handle_api_line("LOAD 1", ctx).rfind("ERR ", 0) == 0);
     CHECK(handle_api_line("LOAD -1 2", ctx).rfind("ERR ", 0) == 0);
     CHECK(handle_api_line("LOAD 1 2x", ctx).rfind("ERR ", 0) == 0);
+    CHECK(handle_api_line("LOAD 1 2 ", ctx).rfind("ERR ", 0) == 0);
+    CHECK(handle_api_line("LOAD 1 2 3 4", ctx).rfind("ERR ", 0) == 0);
     CHECK(handle_api_line("PEERS x", ctx).rfind("ERR ", 0) == 0);
     CHECK(handle_api_line("prefer /a", ctx).rfind("ERR unknown request", 0) == 0);
     CHECK(handle_api_line("", ctx).rfind("ERR ", 0) == 0);
-    CHECK(counters.api_errors == errors + 8);
+    CHECK(counters.api_errors == errors + 10);
 }
 
 TEST_CASE("SET_PEER and SET_CONFIG encode the uapi attributes", "[dtcpd][netlink]")

@@ -67,11 +67,22 @@ std::string handle_api_line(std::string_view line, ApiContext& ctx)
         return "OK";
     }
     if (cmd == "LOAD") {
-        size_t sp2 = arg.find(' ');
-        uint32_t p = 0, d = 0;
-        if (sp2 == std::string_view::npos || !parse_u32(arg.substr(0, sp2), p) || !parse_u32(arg.substr(sp2 + 1), d))
-            return err(ctx, "LOAD needs two numbers: processing and disk load");
-        ctx.dir.set_local_load({p, d});
+        // LOAD <processing> <disk> [<requests>]; requests default to processing.
+        uint32_t v[3];
+        size_t n = 0;
+        std::string_view rest = arg;
+        while (n < 3 && !rest.empty()) {
+            size_t e = rest.find(' ');
+            if (!parse_u32(rest.substr(0, e), v[n]))
+                break;
+            n++;
+            rest = e == std::string_view::npos ? std::string_view{} : rest.substr(e + 1);
+            if (e != std::string_view::npos && rest.empty())
+                n = 0;  // trailing space
+        }
+        if (n < 2 || !rest.empty())
+            return err(ctx, "LOAD needs processing and disk load, and optionally requests in progress (unsigned integers)");
+        ctx.dir.set_local_load({v[0], v[1], n == 3 ? v[2] : v[0]});
         return "OK";
     }
     if (cmd == "PEERS") {

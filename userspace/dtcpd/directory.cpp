@@ -1,6 +1,8 @@
 // Content directory: local LRU + counting Bloom filter, peer summaries, Algorithm 1.
 #include "directory.hpp"
 
+#include "dtcp/policy.hpp"
+
 #include <algorithm>
 #include <bit>
 
@@ -145,38 +147,28 @@ std::vector<uint32_t> Directory::server_set(std::string_view name, const std::ve
 
 uint32_t Directory::preferred(std::string_view name, const std::vector<uint32_t>& live) const
 {
+    // Dense indexes for the policy library: 0 is this node, so that ties
+    // (broken towards the lowest index) keep the request here.
     std::vector<uint32_t> nodes{self_};
     for (uint32_t id : live)
         if (id != self_)
             nodes.push_back(id);
-    auto load = [&](uint32_t id) { return load_of(id).value_or(Load{}); };
-    // Ties go to this node (no hand-off), then to the lowest id.
-    auto better = [&](uint32_t a, uint32_t b, auto field) {
-        uint32_t la = field(load(a)), lb = field(load(b));
-        if (la != lb)
-            return la < lb;
-        if ((a == self_) != (b == self_))
-            return a == self_;
-        return a < b;
-    };
-    auto proc = [](const Load& l) { return l.processing; };
-    auto disk = [](const Load& l) { return l.disk; };
-
-    std::vector<uint32_t> set = server_set(name, live);
-    std::optional<uint32_t> m;
-    for (uint32_t id : set)
-        if (!m || better(id, *m, proc))
-            m = id;
-    uint32_t n = nodes.front();
-    for (uint32_t id : nodes)
-        if (better(id, n, disk))
-            n = id;
-    if (!m)
-        return n;
-    bool n_caches = std::find(set.begin(), set.end(), n) != set.end();
-    if (!n_caches && int64_t(load(*m).processing) - int64_t(load(n).processing) > int64_t(imbalance_))
-        return n;
-    return *m;
+    std::sort(nodes.begin() + 1, nodes.end());
+    std::vector<dtcp::NodeLoad> loads;
+    loads.reserve(nodes.size());
+    for (uint32_t id : nodes) {
+        Load l = load_of(id).value_or(Load{});
+        loads.push_back({l.processing, l.disk, l.requests});
+    }
+    BloomHash h(name);
+    std::vector<dtcp::NodeId> set;
+    for (uint32_t i = 0; i < nodes.size(); i++)
+        if (caches(nodes[i], name, h))
+            set.push_back(i);
+    dtcp::NodeSelector sel(imbalance_);
+    // The server set is already filtered by the directory: every member caches it.
+    dtcp::Selection s = sel.select(set, [](dtcp::NodeId) { return true; }, loads);
+    return nodes[s.node];
 }
 
 }  // namespace dtcpd

@@ -75,9 +75,11 @@ private:
     uint64_t generation_ = 0, forgotten_ = 0;
 };
 
+// A node's load, as the paper's section 4.3 and dtcp::NodeLoad define it.
 struct Load {
     uint32_t processing = 0;  // outstanding requests in CPU and input
     uint32_t disk = 0;        // requests waiting for the disk
+    uint32_t requests = 0;    // requests in progress ("req." of Algorithm 1, line 10)
 };
 
 class Directory {
@@ -101,10 +103,12 @@ public:
     std::optional<uint64_t> peer_generation(uint32_t id) const;
     std::optional<Load> load_of(uint32_t id) const;
 
-    // Algorithm 1 over this node and the peers in @live (those that are up):
+    // Algorithm 1 (dtcp::NodeSelector, the policy library the simulator
+    // uses) over this node and the peers in @live (those that are up):
     // M = least processing load among the nodes caching @name (server set),
-    // N = least disk load among all; N if load(M) - load(N) > imbalance and
-    // N does not cache it, else M; N when nobody caches it.
+    // N = least disk load among all; N if req(M) - req(N) > imbalance and
+    // N does not cache it, else M; N when nobody caches it.  Ties go to this
+    // node, then to the lowest id.
     uint32_t preferred(std::string_view name, const std::vector<uint32_t>& live) const;
     // Nodes believed to cache @name (this node included), among @live.
     std::vector<uint32_t> server_set(std::string_view name, const std::vector<uint32_t>& live) const;

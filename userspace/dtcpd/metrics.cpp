@@ -119,6 +119,7 @@ std::string format_metrics(const MetricsInput& in)
     w.single("dtcpd_directory_generation", "counter", "Changes to the local directory.", in.dir_generation);
     w.single("dtcpd_directory_forgotten_total", "counter", "Objects dropped because the directory was full.", in.dir_forgotten);
     w.single("dtcpd_load_processing", "gauge", "Processing load reported by the local server.", in.load.processing);
+    w.single("dtcpd_load_requests", "gauge", "Requests in progress reported by the local server.", in.load.requests);
     w.single("dtcpd_load_disk", "gauge", "Disk load reported by the local server.", in.load.disk);
 
     const DaemonCounters& c = in.counters;

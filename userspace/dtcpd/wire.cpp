@@ -41,6 +41,7 @@ std::vector<uint8_t> encode(const Message& m)
     put32(b, m.seq);
     put32(b, m.load.processing);
     put32(b, m.load.disk);
+    put32(b, m.load.requests);
     put64(b, m.generation);
     if (m.type == Type::Digest && m.digest) {
         put32(b, m.digest->bits());
@@ -67,7 +68,8 @@ std::optional<Message> decode(const uint8_t* p, size_t len)
     m.seq = get32(p + 12);
     m.load.processing = get32(p + 16);
     m.load.disk = get32(p + 20);
-    m.generation = get64(p + 24);
+    m.load.requests = get32(p + 24);
+    m.generation = get64(p + 28);
     if (m.sender == 0)
         return std::nullopt;
     if (m.type != Type::Digest)

@@ -2,8 +2,8 @@
 //
 //   0  magic "DTHB"        4  version (1)   5  type   6  reserved (0, 2 bytes)
 //   8  sender node id     12  sequence     16  processing load  20  disk load
-//  24  directory generation (u64)                                32  (header end)
-//  DIGEST only: 32 bits (u32)  36 hashes (u8)  37 reserved (3)  40 summary bits, LSB first
+//  24  requests in progress               28  directory generation (u64)  36  (header end)
+//  DIGEST only: 36 bits (u32)  40 hashes (u8)  41 reserved (3)  44 summary bits, LSB first
 #pragma once
 
 #include <cstdint>
@@ -16,7 +16,7 @@ namespace dtcpd::wire {
 
 inline constexpr uint32_t kMagic = 0x44544842;  // "DTHB"
 inline constexpr uint8_t kVersion = 1;
-inline constexpr size_t kHeaderLen = 32;
+inline constexpr size_t kHeaderLen = 36;
 inline constexpr size_t kDigestHeaderLen = 8;
 inline constexpr size_t kMaxMessage = kHeaderLen + kDigestHeaderLen + 262144 / 8;
 
