@@ -66,6 +66,16 @@ for n in 1 2 3; do
 done
 log "node id, tunnel port, key (and VIP) pushed in all three namespaces"
 
+# Module events reach the daemon: its own SET_CONFIG announced one.
+wait_for 10 grep -q 'module: configuration changed' "$dir/n1.log" || { show_logs; die "no module event logged"; }
+# Metrics: the module's figures through GET_STATUS, on 127.0.0.1 in the namespace.
+metrics() { in_ns "$(ns_be "$1")" bash -c 'exec 9<>/dev/tcp/127.0.0.1/9474 && printf "GET /metrics HTTP/1.0\r\n\r\n" >&9 && cat <&9'; }
+m=$(metrics 2) || die "metrics endpoint of dtcpd 2"
+grep -q '^dtcpd_module_attached 1$' <<<"$m" || die "metrics: module not attached"
+grep -q '^dtcpd_node_id 2$' <<<"$m" || die "metrics: node id"
+grep -q '^dtcp_live_objects{kind="conns"} 0$' <<<"$m" || die "metrics: no live objects from the module: $m"
+log "events logged, metrics carry the module's status"
+
 # A malformed file: --check names file, line and key; SIGHUP keeps the running configuration.
 cp "$dir/n2.toml" "$dir/n2.good"
 printf '[[peer]]\nid = 2\naddress = "%s"\n' "$(be_addr 3)" >> "$dir/n2.toml"
@@ -84,7 +94,7 @@ log "malformed configuration rejected, running configuration unchanged"
 
 # Everything below needs peers in the kernel.
 if grep -q 'does not support peers' "$dir"/n*.log; then
-    grep -h 'does not support peers' "$dir/n1.log" | head -1
+    sed 's/^/    n1| /' "$dir/n1.log"
     skip "dtcp.ko rejects SET_PEER with EOPNOTSUPP: peer liveness in the module not testable yet"
 fi
 
