@@ -27,7 +27,7 @@ write_config() {
     local n=$1; shift
     {
         printf '[node]\nid = %d\ntunnel_port = %d\nvip = "198.18.0.100"\n' "$n" $((base + 20))
-        printf 'cluster_key = "%064d"\n' 7
+        printf 'cluster_key = "%064d"\n' "${KEY_DIGIT:-7}"
         printf '[heartbeat]\naddress = "127.0.0.1"\nport = %d\ninterval_ms = %d\ntimeout_ms = %d\n' \
             "$(hb_port "$n")" $INTERVAL_MS $TIMEOUT_MS
         printf '[directory]\nsocket = "%s/n%d.sock"\nsummary_bits = 4096\n' "$dir" "$n"
@@ -84,6 +84,23 @@ echo "node 3 reported down after ${elapsed} ms (timeout ${TIMEOUT_MS} ms)"
 m=$(metrics 1) || fail "metrics endpoint"
 grep -q '^dtcpd_peer_up{peer="3",address="127.0.0.1",state="down"} 0$' <<<"$m" || fail "metrics: $(grep peer_up <<<"$m")"
 grep -q '^dtcpd_peer_up{peer="2",address="127.0.0.1",state="up"} 1$' <<<"$m" || fail "metrics: $(grep peer_up <<<"$m")"
+
+# An impostor with the right id and address but the wrong cluster key is
+# not taken for node 3.
+cp "$dir/n3.toml" "$dir/n3.real"
+KEY_DIGIT=5 write_config 3 1 2
+start 3
+impostor=${pid_of[3]}
+wait_until 3000 q 3 PING >/dev/null || fail "impostor does not start"
+sleep $(( 2 * TIMEOUT_MS / 1000 + 1 ))
+peers_are 1 "2=up 3=down" || fail "impostor accepted by node 1: $(q 1 PEERS)"
+peers_are 2 "1=up 3=down" || fail "impostor accepted by node 2: $(q 2 PEERS)"
+peers_are 3 "1=down 2=down" || fail "impostor accepts nodes 1 and 2: $(q 3 PEERS)"
+rejected=$(metrics 1 | sed -n 's/^dtcpd_heartbeats_rejected_total //p')
+[ "${rejected:-0}" -gt 0 ] || fail "rejected heartbeats not counted"
+kill -9 "$impostor"; wait "$impostor" 2>/dev/null
+mv "$dir/n3.real" "$dir/n3.toml"
+echo "impostor with the wrong key rejected ($rejected messages)"
 
 # Back up when it answers again.
 start 3

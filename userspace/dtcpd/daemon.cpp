@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <random>
 
 #include "log.hpp"
 #include "wire.hpp"
@@ -83,6 +84,15 @@ Daemon::Daemon(Config cfg, std::unique_ptr<ModulePort> module, bool module_attac
       dir_(cfg_.node_id, cfg_.dir_capacity, cfg_.dir_summary_bits, cfg_.dir_hashes, cfg_.dir_imbalance),
       rec_(*module_, health_)
 {
+    if (cfg_.cluster_key)
+        mac_ = wire::mac_key(*cfg_.cluster_key);
+    seq_ = random_seq();
+}
+
+uint32_t Daemon::random_seq()
+{
+    static std::random_device rd;
+    return rd();
 }
 
 Daemon::~Daemon()
@@ -187,6 +197,11 @@ void Daemon::reload()
         digest_sent_at_.erase(id);
     }
     cfg_ = std::move(applied);
+    mac_.reset();
+    if (cfg_.cluster_key)
+        mac_ = wire::mac_key(*cfg_.cluster_key);
+    for (uint32_t id : d.removed)
+        ping_seq_.erase(id);
     health_.set_timing(Millis(cfg_.hb_interval_ms), Millis(cfg_.hb_timeout_ms));
     dir_.set_self(cfg_.node_id);
     dir_.set_imbalance(cfg_.dir_imbalance);
@@ -217,7 +232,7 @@ void Daemon::send_digest(uint32_t peer, TimePoint now)
 {
     wire::Message m{wire::Type::Digest, cfg_.node_id, ++seq_, dir_.local_load(), dir_.local().generation(),
                     dir_.local().summary()};
-    send_to(peer, wire::encode(m));
+    send_to(peer, wire::encode(m, mac_ ? &*mac_ : nullptr));
     counters_.digests_sent++;
     digest_sent_gen_[peer] = dir_.local().generation();
     digest_sent_at_[peer] = now;
@@ -226,8 +241,9 @@ void Daemon::send_digest(uint32_t peer, TimePoint now)
 void Daemon::send_pings(TimePoint now)
 {
     for (const auto& p : cfg_.peers) {
-        wire::Message m{wire::Type::Ping, cfg_.node_id, ++seq_, dir_.local_load(), dir_.local().generation(), {}};
-        send_to(p.id, wire::encode(m));
+        auto [it, fresh] = ping_seq_.try_emplace(p.id, random_seq());
+        wire::Message m{wire::Type::Ping, cfg_.node_id, ++it->second, dir_.local_load(), dir_.local().generation(), {}};
+        send_to(p.id, wire::encode(m, mac_ ? &*mac_ : nullptr));
         // Directory summaries: when the local set changed (at most once per
         // heartbeat round) and periodically, to repair losses.
         if (health_.state(p.id) != PeerState::Up)
@@ -249,33 +265,43 @@ void Daemon::on_heartbeat_readable()
         ssize_t n = recvfrom(hb_fd_, buf.data(), buf.size(), 0, reinterpret_cast<sockaddr*>(&from), &fl);
         if (n < 0)
             return;
-        auto m = wire::decode(buf.data(), static_cast<size_t>(n));
+        auto m = wire::decode(buf.data(), static_cast<size_t>(n), mac_ ? &*mac_ : nullptr);
         const PeerConfig* p = m ? cfg_.find_peer(m->sender) : nullptr;
         if (!m || !p || p->addr != from.sin_addr.s_addr) {
             counters_.hb_rejected++;
             continue;
         }
         TimePoint now = Clock::now();
+        if (m->type == wire::Type::Pong) {
+            // Fresh only if it answers one of the pings of the last timeout.
+            auto it = ping_seq_.find(p->id);
+            uint32_t window = cfg_.hb_timeout_ms / cfg_.hb_interval_ms + 2;
+            if (it == ping_seq_.end() || it->second - m->seq > window) {
+                counters_.hb_rejected++;
+                continue;
+            }
+        }
         counters_.hb_received++;
         counters_.hb_bytes_received += static_cast<uint64_t>(n);
         dir_.peer_load(p->id, m->load);
-        auto ts = health_.heard(p->id, now);
-        rec_.apply(ts, cfg_);
-        for (const auto& t : ts)
-            if (t.to == PeerState::Up)
-                send_digest(p->id, now);  // it may have restarted with an empty view of us
         switch (m->type) {
         case wire::Type::Ping: {
             wire::Message pong{wire::Type::Pong, cfg_.node_id, m->seq, dir_.local_load(), dir_.local().generation(), {}};
-            send_to(p->id, wire::encode(pong));
+            send_to(p->id, wire::encode(pong, mac_ ? &*mac_ : nullptr));
             break;
         }
         case wire::Type::Digest:
             counters_.digests_received++;
             dir_.peer_summary(p->id, m->generation, std::move(*m->digest));
             break;
-        case wire::Type::Pong:
+        case wire::Type::Pong: {
+            auto ts = health_.heard(p->id, now);
+            rec_.apply(ts, cfg_);
+            for (const auto& t : ts)
+                if (t.to == PeerState::Up)
+                    send_digest(p->id, now);  // it may have restarted with an empty view of us
             break;
+        }
         }
     }
 }

@@ -13,6 +13,7 @@
 #include "metrics.hpp"
 #include "module_port.hpp"
 #include "reconcile.hpp"
+#include "siphash.hpp"
 
 namespace dtcpd {
 
@@ -58,6 +59,12 @@ private:
     std::map<uint32_t, uint64_t> digest_sent_gen_;  // peer -> generation last sent
     std::map<uint32_t, TimePoint> digest_sent_at_;
     uint32_t seq_ = 0;
+    // Liveness is a challenge-response: only a PONG echoing one of the last
+    // pings sent to that peer counts, so replayed messages cannot make a
+    // dead peer look alive.
+    std::map<uint32_t, uint32_t> ping_seq_;  // peer -> sequence of the last PING
+    std::optional<MacKey> mac_;
+    uint32_t random_seq();
     bool socket_created_ = false;
 };
 

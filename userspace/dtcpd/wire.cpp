@@ -1,6 +1,7 @@
 // Daemon-to-daemon message codec.
 #include "wire.hpp"
 
+#include <algorithm>
 #include <bit>
 
 namespace dtcpd::wire {
@@ -28,7 +29,22 @@ uint64_t get64(const uint8_t* p)
 
 }  // namespace
 
-std::vector<uint8_t> encode(const Message& m)
+MacKey mac_key(const Key& cluster_key)
+{
+    static const uint8_t label[] = "dtcpd heartbeat mac v1";
+    MacKey lo{}, hi{}, out{};
+    std::copy(cluster_key.begin(), cluster_key.begin() + 16, lo.begin());
+    std::copy(cluster_key.begin() + 16, cluster_key.end(), hi.begin());
+    uint64_t a = siphash24(lo, label, sizeof(label) - 1);
+    uint64_t b = siphash24(hi, label, sizeof(label) - 1);
+    for (int i = 0; i < 8; i++) {
+        out[i] = static_cast<uint8_t>(a >> (8 * i));
+        out[8 + i] = static_cast<uint8_t>(b >> (8 * i));
+    }
+    return out;
+}
+
+std::vector<uint8_t> encode(const Message& m, const MacKey* key)
 {
     std::vector<uint8_t> b;
     b.reserve(kHeaderLen + (m.digest ? kDigestHeaderLen + m.digest->bits() / 8 : 0));
@@ -52,11 +68,17 @@ std::vector<uint8_t> encode(const Message& m)
         for (uint32_t byte = 0; byte < m.digest->bits() / 8; byte++)
             b.push_back(static_cast<uint8_t>(m.digest->words()[byte / 8] >> (8 * (byte % 8))));
     }
+    put64(b, key ? siphash24(*key, b.data(), b.size()) : 0);
     return b;
 }
 
-std::optional<Message> decode(const uint8_t* p, size_t len)
+std::optional<Message> decode(const uint8_t* p, size_t len, const MacKey* key)
 {
+    if (len < kHeaderLen + kTagLen)
+        return std::nullopt;
+    len -= kTagLen;
+    if (key && get64(p + len) != siphash24(*key, p, len))
+        return std::nullopt;
     if (len < kHeaderLen || get32(p) != kMagic || p[4] != kVersion || p[6] || p[7])
         return std::nullopt;
     Message m;
