@@ -13,7 +13,7 @@ SLACK_MS=${DTCPD_TEST_SLACK_MS:-700}
 
 dir=$(mktemp -d /tmp/dtcpd-loop.XXXXXX)
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$dir"; }
+cleanup() { [ -n "${KEEP_LOGS:-}" ] && cat "$dir"/n*.log >"$KEEP_LOGS"; for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$dir"; }
 trap cleanup EXIT
 fail() { echo "FAIL: $*"; for i in 1 2 3; do [ -f "$dir/n$i.log" ] && sed "s/^/  n$i| /" "$dir/n$i.log"; done; exit 1; }
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
