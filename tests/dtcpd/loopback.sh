@@ -7,7 +7,7 @@
 set -uo pipefail
 DTCPD=${1:?usage: loopback.sh DTCPD}
 INTERVAL_MS=100
-TIMEOUT_MS=600
+TIMEOUT_MS=1000
 # Slack for a loaded build machine on top of the configured timeout.
 SLACK_MS=${DTCPD_TEST_SLACK_MS:-700}
 
@@ -82,8 +82,9 @@ wait_until $((limit - ($(now_ms) - t0))) peers_are 2 "1=up 3=down" || fail "node
 elapsed=$(( $(now_ms) - t0 ))
 echo "node 3 reported down after ${elapsed} ms (timeout ${TIMEOUT_MS} ms)"
 m=$(metrics 1) || fail "metrics endpoint"
-grep -q '^dtcpd_peer_up{peer="3",address="127.0.0.1",state="down"} 0$' <<<"$m" || fail "metrics: $(grep peer_up <<<"$m")"
-grep -q '^dtcpd_peer_up{peer="2",address="127.0.0.1",state="up"} 1$' <<<"$m" || fail "metrics: $(grep peer_up <<<"$m")"
+grep -q '^dtcpd_peer_up{peer="3",address="127.0.0.1"} 0$' <<<"$m" || fail "metrics: $(grep peer_up <<<"$m")"
+grep -q '^dtcpd_peer_state{peer="3",state="down"} 1$' <<<"$m" || fail "metrics: $(grep peer_state <<<"$m")"
+grep -q '^dtcpd_peer_up{peer="2",address="127.0.0.1"} 1$' <<<"$m" || fail "metrics: $(grep peer_up <<<"$m")"
 
 # An impostor with the right id and address but the wrong cluster key is
 # not taken for node 3.

@@ -65,8 +65,13 @@ TEST_CASE("metrics are valid Prometheus text with the module's statistics", "[dt
     CHECK(s["dtcp_stat_40_total"] == "77");                              // newer than dtcpd
     CHECK(s["dtcp_live_objects{kind=\"conns\"}"] == "2");
     CHECK(s["dtcp_live_objects{kind=\"handoffs\"}"] == "1");
-    CHECK(s["dtcpd_peer_up{peer=\"2\",address=\"10.0.0.2\",state=\"up\"}"] == "1");
-    CHECK(s["dtcpd_peer_up{peer=\"4\",address=\"10.0.0.4\",state=\"down\"}"] == "0");
+    CHECK(s["dtcpd_peer_up{peer=\"2\",address=\"10.0.0.2\"}"] == "1");
+    CHECK(s["dtcpd_peer_up{peer=\"4\",address=\"10.0.0.4\"}"] == "0");
+    CHECK(s["dtcpd_peer_state{peer=\"4\",state=\"down\"}"] == "1");
+    CHECK(s["dtcpd_peer_state{peer=\"4\",state=\"up\"}"] == "0");
+    CHECK(s["dtcpd_peer_state{peer=\"4\",state=\"unknown\"}"] == "0");
+    CHECK(s["dtcpd_peer_state{peer=\"2\",state=\"up\"}"] == "1");
+    CHECK(s["dtcpd_module_peer_ops"] == "0");
     CHECK(s["dtcpd_peer_silent_seconds{peer=\"4\"}"] == "3.500");
     CHECK(s["dtcpd_directory_objects"] == "12");
     CHECK(s["dtcpd_load_processing"] == "7");

@@ -25,6 +25,9 @@ namespace {
 constexpr auto kDigestRefresh = std::chrono::seconds(10);
 constexpr size_t kMaxClients = 256;
 constexpr size_t kMaxHttpRequest = 8192;
+// A metrics request must be complete and its answer gone within this time;
+// API clients (the local server) may stay connected and idle.
+constexpr auto kHttpDeadline = std::chrono::seconds(5);
 
 dtcp::Error sys_error(const std::string& what)
 {
@@ -316,7 +319,9 @@ void Daemon::accept_clients(int lfd, bool http)
             close(fd);
             continue;
         }
-        clients_[fd].http = http;
+        Client& c = clients_[fd];
+        c.http = http;
+        c.accepted = Clock::now();
     }
 }
 
@@ -325,6 +330,7 @@ MetricsInput Daemon::metrics_input()
     MetricsInput in;
     in.node_id = cfg_.node_id;
     in.module_attached = module_attached_;
+    in.module_peer_ops = rec_.peer_ops_supported();
     if (module_attached_) {
         auto st = module_->status();
         if (st)
@@ -449,6 +455,12 @@ int Daemon::run()
         rec_.apply(health_.tick(now), cfg_);
         if (health_.ping_due(now))
             send_pings(now);
+        for (auto it = clients_.begin(); it != clients_.end();) {
+            auto next = std::next(it);
+            if (it->second.http && now - it->second.accepted > kHttpDeadline)
+                close_client(it->first);
+            it = next;
+        }
 
         fds.clear();
         fds.push_back({sig_fd_, POLLIN, 0});

@@ -34,6 +34,7 @@ private:
         std::string in, out;
         bool http = false;
         bool closing = false;
+        TimePoint accepted{};
     };
 
     void reload();

@@ -71,6 +71,8 @@ std::string format_metrics(const MetricsInput& in)
     w.single("dtcpd_node_id", "gauge", "This node's id.", in.node_id);
     w.single("dtcpd_module_attached", "gauge", "1 if dtcpd drives dtcp.ko, 0 with --no-module.",
              in.module_attached ? 1 : 0);
+    w.single("dtcpd_module_peer_ops", "gauge", "1 if dtcp.ko accepts peers (SET_PEER), else 0.",
+             in.module_attached && in.module_peer_ops ? 1 : 0);
 
     if (in.module) {
         const ModuleStatus& m = *in.module;
@@ -108,8 +110,13 @@ std::string format_metrics(const MetricsInput& in)
 
     w.family("dtcpd_peer_up", "gauge", "1 if the peer answers heartbeats (hand-offs allowed), else 0.");
     for (const auto& p : in.peers)
-        w.sample("dtcpd_peer_up", fmt::format("peer=\"{}\",address=\"{}\",state=\"{}\"", p.id, ipv4_to_string(p.addr), to_string(p.state)),
+        w.sample("dtcpd_peer_up", fmt::format("peer=\"{}\",address=\"{}\"", p.id, ipv4_to_string(p.addr)),
                  p.state == PeerState::Up ? 1 : 0);
+    w.family("dtcpd_peer_state", "gauge", "1 for the peer's current liveness state, 0 for the others.");
+    for (const auto& p : in.peers)
+        for (PeerState st : {PeerState::Unknown, PeerState::Up, PeerState::Down})
+            w.sample("dtcpd_peer_state", fmt::format("peer=\"{}\",state=\"{}\"", p.id, to_string(st)),
+                     p.state == st ? 1 : 0);
     w.family("dtcpd_peer_silent_seconds", "gauge", "Seconds since the peer's last heartbeat (or since it was added).");
     for (const auto& p : in.peers)
         w.sample("dtcpd_peer_silent_seconds", fmt::format("peer=\"{}\"", p.id), fmt::format("{:.3f}", p.silent_seconds));
