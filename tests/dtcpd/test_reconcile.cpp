@@ -170,3 +170,44 @@ TEST_CASE("heartbeat transitions become SET_PEER UP=0/1", "[dtcpd][reconcile]")
     rec.apply(h.heard(3, t0 + 600ms), c);
     CHECK(m.calls == std::vector<std::string>{"set 2 10.0.0.2:7400 up", "set 3 10.0.0.3:7400 up"});
 }
+
+TEST_CASE("a reloaded module is recognised by its empty configuration", "[dtcpd][reconcile]")
+{
+    Config c = cfg(std::string(kBase));
+    c.cluster_key = Key{};
+    ModuleStatus st;
+    st.node_id = 1;
+    st.tunnel_port = 7400;
+    st.key_set = true;
+    CHECK(!Reconciler::module_reset(st, c));
+    ModuleStatus empty;  // what a freshly loaded module reports
+    CHECK(Reconciler::module_reset(empty, c));
+    st.node_id = 5;  // changed behind dtcpd's back
+    CHECK(Reconciler::module_reset(st, c));
+    st.node_id = 1;
+    st.key_set = false;
+    CHECK(Reconciler::module_reset(st, c));
+    c.cluster_key.reset();
+    CHECK(!Reconciler::module_reset(st, c));
+}
+
+TEST_CASE("pushing again after a module reset keeps peers that are up", "[dtcpd][reconcile]")
+{
+    FakeModule m;
+    m.peer_ops = false;
+    PeerHealth h(100ms, 500ms);
+    Reconciler rec(m, h);
+    Config c = cfg(kBase);
+    REQUIRE(rec.push_all(c, TimePoint{}).ok());
+    CHECK(!rec.peer_ops_supported());
+    h.heard(3, TimePoint{});
+    // A new module build with peer support is loaded.
+    m.peer_ops = true;
+    m.calls.clear();
+    rec.forget_module_capabilities();
+    REQUIRE(rec.push_all(c, TimePoint{}).ok());
+    CHECK(rec.peer_ops_supported());
+    CHECK(m.calls == std::vector<std::string>{"config id=1 port=7400", "config vip=198.18.0.100",
+                                              "set 2 10.0.0.2:7400 down", "set 3 10.0.0.3:7400 up",
+                                              "set 4 10.0.0.4:7400 down"});
+}

@@ -92,6 +92,15 @@ jq -e '.node_id == 2' <<<"$(ctl 2 -j status)" >/dev/null || die "bad reload chan
 cp "$dir/n2.good" "$dir/n2.toml"
 log "malformed configuration rejected, running configuration unchanged"
 
+# The module is reloaded under running daemons: they push their configuration again.
+module_unload
+module_load
+node_is() { ctl "$1" -j status 2>/dev/null | jq -e --argjson n "$1" '.node_id == $n and .cluster_key_set' >/dev/null; }
+for n in 1 2 3; do
+    wait_for 15 node_is "$n" || { show_logs; die "back-end $n: configuration not pushed again after the module reload"; }
+done
+log "module reloaded: configuration pushed again by every daemon"
+
 # Everything below needs peers in the kernel.
 if grep -q 'does not support peers' "$dir"/n*.log; then
     sed 's/^/    n1| /' "$dir/n1.log"

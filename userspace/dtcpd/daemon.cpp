@@ -28,6 +28,9 @@ constexpr size_t kMaxHttpRequest = 8192;
 // A metrics request must be complete and its answer gone within this time;
 // API clients (the local server) may stay connected and idle.
 constexpr auto kHttpDeadline = std::chrono::seconds(5);
+// How often the module's configuration is compared with ours (a reloaded
+// module starts empty).
+constexpr auto kModuleCheck = std::chrono::seconds(2);
 
 dtcp::Error sys_error(const std::string& what)
 {
@@ -171,6 +174,36 @@ Result<void> Daemon::start()
                                                   std::to_string(cfg_.metrics_port) + "/metrics"
                                             : std::string("; metrics off")));
     return {};
+}
+
+void Daemon::watch_module(TimePoint now)
+{
+    if (!module_attached_ || now < next_module_check_)
+        return;
+    next_module_check_ = now + kModuleCheck;
+    auto st = module_->status();
+    if (!st) {
+        // The family is gone or was registered again: open a new connection.
+        if (!module_lost_)
+            log(Level::Warning, "lost dtcp.ko (" + st.error().describe() + "); waiting for it");
+        module_lost_ = true;
+        if (!module_->reconnect())
+            return;
+        st = module_->status();
+        if (!st)
+            return;
+    }
+    if (!module_lost_ && !Reconciler::module_reset(*st, cfg_))
+        return;
+    log(Level::Warning, "dtcp.ko lost its configuration (reloaded?): pushing it again");
+    // A new registration of the family may reuse the old id: open fresh
+    // sockets so the event subscription is current too.
+    if (!module_lost_)
+        (void)module_->reconnect();
+    module_lost_ = false;
+    rec_.forget_module_capabilities();
+    if (auto r = rec_.push_all(cfg_, now); !r)
+        log(Level::Error, "the module refused the node configuration: " + r.error().describe());
 }
 
 void Daemon::reload()
@@ -455,6 +488,7 @@ int Daemon::run()
         rec_.apply(health_.tick(now), cfg_);
         if (health_.ping_due(now))
             send_pings(now);
+        watch_module(now);
         for (auto it = clients_.begin(); it != clients_.end();) {
             auto next = std::next(it);
             if (it->second.http && now - it->second.accepted > kHttpDeadline)

@@ -47,6 +47,7 @@ private:
     void handle_http(int fd, Client& c);
     MetricsInput metrics_input();
     void close_client(int fd);
+    void watch_module(TimePoint now);
 
     Config cfg_;
     std::unique_ptr<ModulePort> module_;
@@ -67,6 +68,8 @@ private:
     std::optional<MacKey> mac_;
     uint32_t random_seq();
     bool socket_created_ = false;
+    TimePoint next_module_check_{};
+    bool module_lost_ = false;
 };
 
 // sd_notify(3) without libsystemd: "READY=1" etc. to $NOTIFY_SOCKET.

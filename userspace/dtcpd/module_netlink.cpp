@@ -133,11 +133,43 @@ Result<ModuleEvent> decode_event(const nlmsghdr* nlh)
 
 namespace {
 
+Result<dtcp::nl::GenlSocket> open_request_socket()
+{
+    auto req = dtcp::nl::GenlSocket::open(DTCP_GENL_NAME);
+    if (!req) {
+        dtcp::Error e = req.error();
+        if (e.code == ENOENT)
+            e.message = "the dtcp kernel module is not loaded (generic netlink family \"dtcp\" not found)";
+        return e;
+    }
+    return req;
+}
+
+std::optional<dtcp::nl::GenlSocket> open_event_socket()
+{
+    auto evs = dtcp::nl::GenlSocket::open(DTCP_GENL_NAME);
+    if (!evs || !evs->subscribe(DTCP_MCGRP_EVENTS))
+        return std::nullopt;
+    int fd = evs->fd();
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    return std::move(evs.value());
+}
+
 class NetlinkModule final : public ModulePort {
 public:
     NetlinkModule(dtcp::nl::GenlSocket req, std::optional<dtcp::nl::GenlSocket> ev)
         : req_(std::move(req)), ev_(std::move(ev))
     {
+    }
+
+    Result<void> reconnect() override
+    {
+        auto req = open_request_socket();
+        if (!req)
+            return req.error();
+        req_ = std::move(req.value());
+        ev_ = open_event_socket();
+        return {};
     }
 
     Result<void> set_config(const ModuleConfig& c) override
@@ -155,11 +187,8 @@ public:
         if (c.vip) {
             auto msg = req_.message(DTCP_CMD_SET_CONFIG);
             encode_module_config(msg, ModuleConfig::vip_only(*c.vip), true);
-            if (auto r = req_.request(msg); !r) {
-                dtcp::Error e = r.error();
-                e.message = "VIP " + ipv4_to_string(*c.vip) + ": " + e.message;
-                return e;
-            }
+            if (auto r = req_.request(msg); !r)
+                return r.error();
         }
         return {};
     }
@@ -239,21 +268,12 @@ private:
 
 std::unique_ptr<ModulePort> open_netlink_module(dtcp::Error* err)
 {
-    auto req = dtcp::nl::GenlSocket::open(DTCP_GENL_NAME);
+    auto req = open_request_socket();
     if (!req) {
         *err = req.error();
-        if (err->code == ENOENT)
-            err->message = "the dtcp kernel module is not loaded (generic netlink family \"dtcp\" not found)";
         return nullptr;
     }
-    std::optional<dtcp::nl::GenlSocket> ev;
-    auto evs = dtcp::nl::GenlSocket::open(DTCP_GENL_NAME);
-    if (evs && evs->subscribe(DTCP_MCGRP_EVENTS)) {
-        int fd = evs->fd();
-        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-        ev = std::move(evs.value());
-    }
-    return std::make_unique<NetlinkModule>(std::move(req.value()), std::move(ev));
+    return std::make_unique<NetlinkModule>(std::move(req.value()), open_event_socket());
 }
 
 std::unique_ptr<ModulePort> make_null_module()

@@ -67,6 +67,8 @@ public:
     virtual int event_fd() const { return -1; }
     // Drain pending events without blocking.
     virtual Result<void> read_events(const std::function<void(const ModuleEvent&)>&) { return {}; }
+    // Open the connection again (the module was unloaded and loaded).
+    virtual Result<void> reconnect() { return {}; }
 };
 
 // Pure codecs (unit-tested).

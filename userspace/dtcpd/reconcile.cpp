@@ -27,6 +27,12 @@ Result<void> Reconciler::set_peer(const Config& cfg, const PeerConfig& p, bool u
     return r;
 }
 
+bool Reconciler::module_reset(const ModuleStatus& st, const Config& cfg)
+{
+    return st.node_id != cfg.node_id || st.tunnel_port != cfg.tunnel_port ||
+           (cfg.cluster_key.has_value() && !st.key_set);
+}
+
 Result<void> Reconciler::push_all(const Config& cfg, TimePoint now)
 {
     ModuleConfig core{cfg.node_id, cfg.tunnel_port, std::nullopt, cfg.cluster_key};
@@ -36,7 +42,7 @@ Result<void> Reconciler::push_all(const Config& cfg, TimePoint now)
     }
     if (cfg.vip) {
         if (auto r = module_.set_config(ModuleConfig::vip_only(*cfg.vip)); !r)
-            note_error("setting the VIP", r.error());
+            note_error("setting the VIP " + ipv4_to_string(*cfg.vip), r.error());
     }
     for (const auto& p : cfg.peers) {
         health_.add(p.id, now);
@@ -63,7 +69,7 @@ ConfigDiff Reconciler::reload(const Config& from, const Config& to, TimePoint no
                 note_error("SET_CONFIG", r.error());
         if (d.vip && to.vip)
             if (auto r = module_.set_config(ModuleConfig::vip_only(*to.vip)); !r)
-                note_error("setting the VIP", r.error());
+                note_error("setting the VIP " + ipv4_to_string(*to.vip), r.error());
         if (d.vip && !to.vip)
             log(Level::Warning, "the VIP was removed from the configuration; the module keeps " +
                                     ipv4_to_string(*from.vip) + " until it is unloaded");

@@ -26,6 +26,12 @@ public:
     // Tell the module about heartbeat transitions.
     void apply(const std::vector<Transition>& ts, const Config& cfg);
 
+    // Whether the module's state shows it lost the configuration (it was
+    // reloaded): node id, tunnel port or key differ from @cfg.
+    static bool module_reset(const ModuleStatus& st, const Config& cfg);
+    // Start over with a module that may be a different build.
+    void forget_module_capabilities() { peer_ops_ = true; }
+
     bool peer_ops_supported() const { return peer_ops_; }
     uint64_t errors() const { return errors_; }
 
