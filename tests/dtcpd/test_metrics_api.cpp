@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 
 #include <map>
+#include <random>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -161,7 +162,10 @@ TEST_CASE("the UNIX-socket API answers requests line by line", "[dtcpd][api]")
     CHECK(handle_api_line("PEERS x", ctx).rfind("ERR ", 0) == 0);
     CHECK(handle_api_line("prefer /a", ctx).rfind("ERR unknown request", 0) == 0);
     CHECK(handle_api_line("", ctx).rfind("ERR ", 0) == 0);
-    CHECK(counters.api_errors == errors + 10);
+    CHECK(handle_api_line("CACHED /" + std::string(kMaxObjectName, 'x'), ctx) ==
+          "ERR object name longer than 1024 bytes");
+    CHECK(handle_api_line("CACHED " + std::string(kMaxObjectName, 'x'), ctx) == "OK");
+    CHECK(counters.api_errors == errors + 11);
 }
 
 TEST_CASE("SET_PEER and SET_CONFIG encode the uapi attributes", "[dtcpd][netlink]")
@@ -257,4 +261,27 @@ TEST_CASE("GET_STATUS replies and events decode", "[dtcpd][netlink]")
 
     dtcp::nl::Message none(0x20, 0, DTCP_CMD_EVENT, 1);
     CHECK(!decode_event(none.header()).ok());
+}
+
+TEST_CASE("the API answers every line, however malformed, with one OK/ERR line", "[dtcpd][api]")
+{
+    Directory dir(1, 50, 4096, 4, 100);
+    PeerHealth health(100ms, 500ms);
+    DaemonCounters counters;
+    ApiContext ctx{dir, health, counters};
+    std::mt19937 rng(7);
+    const char* words[] = {"PREFER", "SERVERS", "CACHED", "EVICTED", "LOAD", "PEERS", "PING", "", " ", "\r"};
+    for (int i = 0; i < 20000; i++) {
+        std::string line = words[rng() % 10];
+        for (int n = rng() % 20; n > 0; n--) {
+            char c = static_cast<char>(rng() % 256);
+            line += c == '\n' ? ' ' : c;
+        }
+        std::string r = handle_api_line(line, ctx);
+        INFO(line);
+        CHECK((r == "OK" || r.rfind("OK ", 0) == 0 || r.rfind("ERR ", 0) == 0));
+        CHECK(r.find('\n') == std::string::npos);
+    }
+    CHECK(dir.local().size() <= 50);
+    CHECK(counters.api_requests == 20000);
 }

@@ -40,6 +40,8 @@ std::string handle_api_line(std::string_view line, ApiContext& ctx)
     std::string_view arg = sp == std::string_view::npos ? std::string_view{} : line.substr(sp + 1);
 
     auto need_name = [&]() -> bool { return !arg.empty(); };
+    if ((cmd == "PREFER" || cmd == "SERVERS" || cmd == "CACHED" || cmd == "EVICTED") && arg.size() > kMaxObjectName)
+        return err(ctx, "object name longer than " + std::to_string(kMaxObjectName) + " bytes");
     if (cmd == "PREFER") {
         if (!need_name())
             return err(ctx, "PREFER needs an object name");

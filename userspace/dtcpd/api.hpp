@@ -13,6 +13,9 @@
 namespace dtcpd {
 
 inline constexpr size_t kMaxRequestLine = 4096;
+// Object names are bounded so the directory's memory is too:
+// about directory.capacity x (name + 100) bytes.
+inline constexpr size_t kMaxObjectName = 1024;
 
 struct ApiContext {
     Directory& dir;
