@@ -73,6 +73,9 @@ ConfigDiff Reconciler::reload(const Config& from, const Config& to, TimePoint no
         if (d.vip && !to.vip)
             log(Level::Warning, "the VIP was removed from the configuration; the module keeps " +
                                     ipv4_to_string(*from.vip) + " until it is unloaded");
+        if (d.cluster_key && !to.cluster_key)
+            log(Level::Warning, "the cluster key was removed from the configuration; the module keeps the old one "
+                                "until it is unloaded, and heartbeats are no longer authenticated");
         if (d.node_id)
             log(Level::Warning, "node id changed from " + std::to_string(from.node_id) + " to " +
                                     std::to_string(to.node_id) + ": connections handed out under the old id may fail");
