@@ -264,10 +264,18 @@ void Daemon::send_to(uint32_t peer, const std::vector<uint8_t>& msg)
     }
 }
 
+const BloomSummary& Daemon::local_summary()
+{
+    uint64_t gen = dir_.local().generation();
+    if (!summary_ || summary_->first != gen)
+        summary_.emplace(gen, dir_.local().summary());
+    return summary_->second;
+}
+
 void Daemon::send_digest(uint32_t peer, TimePoint now)
 {
     wire::Message m{wire::Type::Digest, cfg_.node_id, ++seq_, dir_.local_load(), dir_.local().generation(),
-                    dir_.local().summary()};
+                    local_summary()};
     send_to(peer, wire::encode(m, mac_ ? &*mac_ : nullptr));
     counters_.digests_sent++;
     digest_sent_gen_[peer] = dir_.local().generation();
@@ -295,7 +303,8 @@ void Daemon::send_pings(TimePoint now)
 void Daemon::on_heartbeat_readable()
 {
     std::vector<uint8_t> buf(wire::kMaxMessage + 1);
-    for (;;) {
+    // A bounded batch, so a flood cannot starve the API and the timers.
+    for (int batch = 0; batch < 256; batch++) {
         sockaddr_in from{};
         socklen_t fl = sizeof(from);
         ssize_t n = recvfrom(hb_fd_, buf.data(), buf.size(), 0, reinterpret_cast<sockaddr*>(&from), &fl);

@@ -66,6 +66,9 @@ private:
     // dead peer look alive.
     std::map<uint32_t, uint32_t> ping_seq_;  // peer -> sequence of the last PING
     std::optional<MacKey> mac_;
+    // The local summary, rebuilt only when the directory changed.
+    std::optional<std::pair<uint64_t, BloomSummary>> summary_;
+    const BloomSummary& local_summary();
     uint32_t random_seq();
     bool socket_created_ = false;
     TimePoint next_module_check_{};
