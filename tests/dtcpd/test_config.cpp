@@ -106,6 +106,16 @@ TEST_CASE("a complete configuration parses into every field", "[dtcpd][config]")
     CHECK(c.peer_hb_port(c.peers[1]) == 7800);
 }
 
+TEST_CASE("directory.group names an existing group", "[dtcpd][config]")
+{
+    auto r = parse_config("[node]\nid = 1\n[directory]\ngroup = \"root\"\n", "g.toml");
+    REQUIRE(r.ok());
+    CHECK(r->socket_gid == 0u);
+    auto none = parse_config("[node]\nid = 1\n", "g.toml");
+    REQUIRE(none.ok());
+    CHECK(!none->socket_gid);
+}
+
 TEST_CASE("a minimal configuration gets the documented defaults", "[dtcpd][config]")
 {
     auto r = parse_config("[node]\nid = 1\n", "min.toml");
@@ -205,6 +215,7 @@ TEST_CASE("every configuration error names file, line and key", "[dtcpd][config]
         {"[node]\nid = 1\n[directory]\nsummary_bits = 524288\n", 4, "directory.summary_bits", "out of range"},
         {"[node]\nid = 1\n[directory]\nsocket = \"rel/path\"\n", 4, "directory.socket", "absolute path"},
         {"[node]\nid = 1\n[directory]\ncapacity = 0\n", 4, "directory.capacity", "out of range"},
+        {"[node]\nid = 1\n[directory]\n\ngroup = \"no-such-group-dtcp\"\n", 5, "directory.group", "no such group"},
         {"[node]\nid = 1\n[directory]\nhashes = 17\n", 4, "directory.hashes", "out of range"},
         {"[node]\nid = 1\n[metrics]\nport = \"80\"\n", 4, "metrics.port", "must be an integer"},
         {"[node]\nid = 1\n[metrics]\naddress = \"::1\"\n", 4, "metrics.address", "not an IPv4"},

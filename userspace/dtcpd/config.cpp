@@ -2,6 +2,7 @@
 #include "config.hpp"
 
 #include <arpa/inet.h>
+#include <grp.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -207,7 +208,14 @@ Config parse(const toml::table& root, const Reader& r)
                                                              std::to_string(c.tunnel_port) + ")");
 
     if (const toml::table* d = r.table(root, "directory")) {
-        r.only_keys(*d, "directory.", {"socket", "capacity", "summary_bits", "hashes", "imbalance"});
+        r.only_keys(*d, "directory.", {"socket", "group", "capacity", "summary_bits", "hashes", "imbalance"});
+        if (auto g = r.string(*d, "directory.", "group")) {
+            std::vector<char> buf(16384);
+            group gr{}, *res = nullptr;
+            if (getgrnam_r(g->c_str(), &gr, buf.data(), buf.size(), &res) != 0 || !res)
+                r.fail(Reader::line_of(*d->get("group")), "directory.group", "no such group \"" + *g + "\"");
+            c.socket_gid = res->gr_gid;
+        }
         if (auto s = r.string(*d, "directory.", "socket")) {
             if (s->empty() || s->size() >= 108 || (*s)[0] != '/')
                 r.fail(Reader::line_of(*d->get("socket")), "directory.socket",
@@ -347,8 +355,8 @@ ConfigDiff diff_configs(const Config& from, const Config& to)
             d.removed.push_back(p.id);
     if (from.hb_bind != to.hb_bind || from.hb_port != to.hb_port)
         d.need_restart.push_back("heartbeat address/port");
-    if (from.socket_path != to.socket_path)
-        d.need_restart.push_back("directory.socket");
+    if (from.socket_path != to.socket_path || from.socket_gid != to.socket_gid)
+        d.need_restart.push_back("directory.socket/group");
     if (from.metrics_bind != to.metrics_bind || from.metrics_port != to.metrics_port)
         d.need_restart.push_back("metrics address/port");
     if (from.dir_summary_bits != to.dir_summary_bits || from.dir_hashes != to.dir_hashes ||

@@ -54,6 +54,7 @@ struct Config {
 
     // [directory]
     std::string socket_path = kDefaultSocketPath;
+    std::optional<uint32_t> socket_gid;  // group given access to the socket (mode 0660)
     uint32_t dir_capacity = 65536;      // local objects remembered
     uint32_t dir_summary_bits = 65536;  // Bloom summary sent to peers
     uint32_t dir_hashes = 4;

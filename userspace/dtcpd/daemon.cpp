@@ -159,6 +159,9 @@ Result<void> Daemon::start()
     if (br < 0 || listen(api_fd_, 64) < 0)
         return sys_error("cannot bind the API socket " + cfg_.socket_path);
     socket_created_ = true;
+    if (cfg_.socket_gid && chown(cfg_.socket_path.c_str(), static_cast<uid_t>(-1), *cfg_.socket_gid) < 0)
+        return sys_error("cannot give group " + std::to_string(*cfg_.socket_gid) + " the API socket " +
+                         cfg_.socket_path);
 
     if (auto r = rec_.push_all(cfg_, Clock::now()); !r) {
         dtcp::Error e = r.error();
@@ -222,6 +225,7 @@ void Daemon::reload()
     applied.hb_bind = cfg_.hb_bind;
     applied.hb_port = cfg_.hb_port;
     applied.socket_path = cfg_.socket_path;
+    applied.socket_gid = cfg_.socket_gid;
     applied.metrics_bind = cfg_.metrics_bind;
     applied.metrics_port = cfg_.metrics_port;
     applied.dir_capacity = cfg_.dir_capacity;
