@@ -52,13 +52,19 @@ for n in 1 2 3; do
     wait_for 20 q "$n" PING || { show_logs; die "dtcpd $n does not answer on its socket"; }
 done
 
-# The module in each namespace carries that node's configuration.
+# The module in each namespace carries that node's configuration.  A module
+# without VIP support rejects the attribute ("Unsupported attribute", strict
+# netlink validation): noted, and the scenario ends as skipped, not passed.
+vip_unsupported=0
+grep -q 'setting the VIP .*Unsupported attribute' "$dir/n1.log" && vip_unsupported=1
 for n in 1 2 3; do
     json=$(ctl "$n" -j status) || die "dtcpctl status in back-end $n"
     jq -e --argjson n "$n" --argjson p $TUNNEL_PORT \
         '.node_id == $n and .tunnel_port == $p and .cluster_key_set == true' <<<"$json" >/dev/null ||
         { show_logs; die "back-end $n: module configuration: $json"; }
-    if jq -e 'has("vip")' <<<"$json" >/dev/null; then
+    if [ $vip_unsupported = 1 ]; then
+        log "dtcp.ko does not accept DTCP_A_VIP: VIP not checked"
+    elif jq -e 'has("vip")' <<<"$json" >/dev/null; then
         jq -e --arg v "$VIP" '.vip == $v' <<<"$json" >/dev/null || { show_logs; die "back-end $n: VIP: $json"; }
     else
         log "dtcpctl shows no VIP yet: VIP not checked"
@@ -104,7 +110,8 @@ log "module reloaded: configuration pushed again by every daemon"
 # Everything below needs peers in the kernel.
 if grep -q 'does not support peers' "$dir"/n*.log; then
     sed 's/^/    n1| /' "$dir/n1.log"
-    skip "dtcp.ko rejects SET_PEER with EOPNOTSUPP: peer liveness in the module not testable yet"
+    skip "dtcp.ko rejects SET_PEER with EOPNOTSUPP: peer liveness in the module not testable yet" \
+        "$([ $vip_unsupported = 1 ] && echo '(and does not accept DTCP_A_VIP)')"
 fi
 
 # kernel_peer_up NODE PEER (0/1): the module in NODE's namespace has PEER up/down.
@@ -152,4 +159,5 @@ for n in 1 2; do
     [ $rc -eq 0 ] || die "dtcpd $n exited $rc on SIGTERM"
 done
 module_unload
+[ $vip_unsupported = 0 ] || skip "everything passed except the VIP: dtcp.ko does not accept DTCP_A_VIP yet"
 log "ok"
