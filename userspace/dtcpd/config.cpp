@@ -5,6 +5,7 @@
 #include <grp.h>
 
 #include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -326,9 +327,12 @@ dtcp::Result<Config> parse_config(const std::string& text, const std::string& pa
 
 dtcp::Result<Config> load_config(const std::string& path)
 {
+    errno = 0;
     std::ifstream in(path);
-    if (!in)
-        return dtcp::Error{errno ? errno : ENOENT, "cannot read configuration " + path};
+    if (!in) {
+        int e = errno ? errno : ENOENT;
+        return dtcp::Error{e, "cannot read configuration " + path + ": " + std::strerror(e)};
+    }
     std::stringstream ss;
     ss << in.rdbuf();
     return parse_config(ss.str(), path);
