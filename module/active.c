@@ -129,6 +129,7 @@ static void dtcp_unfreeze(struct dtcp_conn *c)
 {
 	WRITE_ONCE(c->state, 0);
 	dtcp_hooks_need(false);
+	dtcp_live_dec(DTCP_CNT_HANDOFFS);
 	wake_up_all(&c->wait);
 }
 
@@ -211,6 +212,7 @@ static long dtcp_do_handoff(struct dtcp_net *dn, struct sock *sk, u32 node,
 	/* From here on the hooks divert the client's segments and drop Sa's. */
 	WRITE_ONCE(c->state, DTCP_CONN_FREEZING);
 	dtcp_hooks_need(true);
+	dtcp_live_inc(DTCP_CNT_HANDOFFS);
 	ret = fresh ? dtcp_conn_insert(c, GFP_KERNEL) : dtcp_conn_rekey(c, hid);
 	if (ret) {
 		dtcp_unfreeze(c);
@@ -289,6 +291,9 @@ abort:
 unfreeze:
 	dtcp_stat_inc(dn, DTCP_STAT_HANDOFF_FAILED);
 	dtcp_unfreeze(c);
+	/* Never handed out: the socket is left exactly as it was found. */
+	if (!c->handoffs)
+		dtcp_active_release(c);
 	dtcp_conn_put(c);
 	return ret;
 }
@@ -303,6 +308,7 @@ long dtcp_active_handoff(struct net *net, const struct dtcp_ioc_handoff *req,
 	void *buf = NULL;
 	bool up;
 	long ret;
+	int err;
 
 	if (req->request_len > DTCP_MAX_REQUEST)
 		return -EMSGSIZE;
@@ -320,9 +326,9 @@ long dtcp_active_handoff(struct net *net, const struct dtcp_ioc_handoff *req,
 	if (!up)
 		return -ENOENT;
 
-	sock = sockfd_lookup(req->sockfd, (int *)&ret);
+	sock = sockfd_lookup(req->sockfd, &err);
 	if (!sock)
-		return ret;
+		return err == -ENOTSOCK ? -EINVAL : err;
 	sk = sock->sk;
 	ret = -EINVAL;
 	if (!sk || sk->sk_family != AF_INET || sk->sk_type != SOCK_STREAM ||
@@ -364,11 +370,17 @@ static void dtcp_active_apply(struct work_struct *w)
 	u32 before = c->st.snd_nxt;
 	int ret;
 
-	ret = dtcp_state_apply(c->sk, &c->st, c->data, c->data_len);
+	ret = c->aborted ? -ECONNRESET : dtcp_state_apply(c->sk, &c->st, c->data, c->data_len);
+	c->aborted = false;
 	if (ret) {
 		pr_warn_ratelimited("dtcp: could not take connection %u back (%d); resetting it\n",
 				    c->hid, ret);
+		/* Unfrozen first so that the reset is not swallowed by the hooks;
+		 * the client's next segment meets no socket and gets a RST too. */
+		WRITE_ONCE(c->state, DTCP_CONN_HANDED_OUT);
+		WRITE_ONCE(c->state, 0);
 		tcp_abort(c->sk, ECONNRESET);
+		WRITE_ONCE(c->state, DTCP_CONN_RETURNING);
 		ret = -ECONNRESET;
 	} else {
 		c->handoffs++;
@@ -466,6 +478,18 @@ void dtcp_active_rcv(struct dtcp_net *dn, const struct dtcp_msg *m, struct sk_bu
 		if (READ_ONCE(c->state) == DTCP_CONN_HANDING && m->sender == c->peer) {
 			WRITE_ONCE(c->result, m->code == EBUSY ? -EBUSY : -ECONNREFUSED);
 			wake_up_all(&c->wait);
+		} else if (m->type == DTCP_MSG_ABORT && m->sender == c->peer &&
+			   READ_ONCE(c->state) == DTCP_CONN_HANDED_OUT) {
+			/* The passive node lost the connection: it cannot come back. */
+			spin_lock(&c->lock);
+			if (READ_ONCE(c->state) == DTCP_CONN_HANDED_OUT) {
+				WRITE_ONCE(c->state, DTCP_CONN_RETURNING);
+				c->aborted = true;
+				dtcp_conn_get(c);
+				if (!queue_work(dtcp_wq, &c->work))
+					dtcp_conn_put(c);
+			}
+			spin_unlock(&c->lock);
 		}
 		break;
 	case DTCP_MSG_RETURN:

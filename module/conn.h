@@ -57,6 +57,7 @@ struct dtcp_conn {
 	u32 data_len;
 	u64 chunks_done;		/* bitmap of chunks received (A) */
 	bool served;			/* P: the application wrote a response */
+	bool aborted;			/* A: the passive node gave the connection up */
 
 	struct sk_buff_head early;	/* P: segments before Sp exists */
 	struct list_head accept_node;	/* P: in dn->accept_queue */

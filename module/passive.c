@@ -258,6 +258,13 @@ static void dtcp_passive_finish(struct work_struct *w)
 	int ret = 0;
 
 	lock_sock(sk);
+	if (!dtcp_state_quiescent(sk) && sk->sk_state == TCP_ESTABLISHED &&
+	    time_before(jiffies, c->drain_deadline)) {
+		/* Raced with a new segment (a hole being filled): poll again. */
+		release_sock(sk);
+		hrtimer_start(&c->drain, ns_to_ktime(DTCP_DRAIN_POLL_NS), HRTIMER_MODE_REL_SOFT);
+		return;
+	}
 	if (!dtcp_state_quiescent(sk))
 		ret = sk->sk_state == TCP_ESTABLISHED ? -ETIMEDOUT : -ECONNRESET;
 	else if (tcp_sk(sk)->copied_seq != c->st.rcv_nxt)
@@ -306,8 +313,12 @@ static enum hrtimer_restart dtcp_drain_poll(struct hrtimer *t)
 	struct dtcp_conn *c = container_of(t, struct dtcp_conn, drain);
 	const struct tcp_sock *tp = tcp_sk(c->sk);
 
-	if ((READ_ONCE(tp->snd_una) != READ_ONCE(tp->write_seq) &&
-	     READ_ONCE(c->sk->sk_state) == TCP_ESTABLISHED) &&
+	/* Drained: every byte acknowledged and no hole in what was received
+	 * (out-of-order data would be lost with the socket). */
+	bool busy = READ_ONCE(tp->snd_una) != READ_ONCE(tp->write_seq) ||
+		    !RB_EMPTY_ROOT(&tp->out_of_order_queue);
+
+	if (busy && READ_ONCE(c->sk->sk_state) == TCP_ESTABLISHED &&
 	    time_before(jiffies, c->drain_deadline)) {
 		hrtimer_forward_now(t, ns_to_ktime(DTCP_DRAIN_POLL_NS));
 		return HRTIMER_RESTART;

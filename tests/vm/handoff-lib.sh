@@ -111,11 +111,15 @@ client() {
 cluster_down() {
     local i j ns
     servers_down
+    # Peers first, everywhere: the live-object counters are module wide.
     for (( i=1; i<=BACKENDS; i++ )); do
         ns=$(ns_be "$i")
         for (( j=1; j<=BACKENDS; j++ )); do
             [ "$i" = "$j" ] || in_ns "$ns" "$DTCPCTL" peer del "$j" >/dev/null 2>&1
         done
+    done
+    for (( i=1; i<=BACKENDS; i++ )); do
+        ns=$(ns_be "$i")
         wait_for 20 ns_counters_zero "$ns" ||
             die "back-end $i: live objects remain: $(in_ns "$ns" "$DTCPCTL" -j status | jq -c .live)"
     done
