@@ -25,7 +25,7 @@
 #include "tunnel.h"
 
 #define DTCP_QUIESCE_MS		2000	/* how long to wait for the last ACK */
-#define DTCP_ANSWER_MS		1000	/* default wait for HANDOFF_ACK/NACK */
+#define DTCP_ANSWER_MS		3000	/* default wait for HANDOFF_ACK/NACK */
 #define DTCP_RTO_MIN_MS		20
 
 static struct proto dtcp_prot_active;

@@ -130,8 +130,8 @@ wait_for 20 peers_are 2 "1=up 3=up" || { show_logs; die "dtcpd 2 peers: $(q 2 PE
 wait_for 20 peers_are 1 "2=up" || { show_logs; die "dtcpd 1 peers: $(q 1 PEERS)"; }
 wait_for 10 kernel_peer_up 2 1 1 || die "module 2: peer 1 not up: $(ctl 2 peers)"
 wait_for 10 kernel_peer_up 2 3 1 || die "module 2: peer 3 not up: $(ctl 2 peers)"
-jq -e '.live.peers == 2' <<<"$(ctl 2 -j status)" >/dev/null || die "module 2 peer count: $(ctl 2 -j status)"
-jq -e '.live.peers == 1' <<<"$(ctl 1 -j status)" >/dev/null || die "module 1 peer count: $(ctl 1 -j status)"
+jq -e 'length == 2' <<<"$(ctl 2 -j peers)" >/dev/null || die "module 2 peer count: $(ctl 2 -j status)"
+jq -e 'length == 1' <<<"$(ctl 1 -j peers)" >/dev/null || die "module 1 peer count: $(ctl 1 -j status)"
 log "peers up in dtcpd and in the module"
 
 # SIGHUP with an added peer.
@@ -139,7 +139,7 @@ write_config 1 2 3
 kill -HUP "${pid_of[1]}"
 wait_for 20 peers_are 1 "2=up 3=up" || { show_logs; die "peer 3 not added on node 1: $(q 1 PEERS)"; }
 wait_for 10 kernel_peer_up 1 3 1 || die "module 1: added peer 3 not up: $(ctl 1 peers)"
-jq -e '.live.peers == 2' <<<"$(ctl 1 -j status)" >/dev/null || die "module 1 peer count after SIGHUP"
+jq -e 'length == 2' <<<"$(ctl 1 -j peers)" >/dev/null || die "module 1 peer count after SIGHUP"
 log "SIGHUP added peer 3"
 
 # Kill dtcpd 3: modules 1 and 2 mark peer 3 down within the configured time.
