@@ -141,7 +141,7 @@ static int dtcp_wait_quiescent(struct sock *sk)
 		bool q;
 
 		lock_sock(sk);
-		q = dtcp_state_quiescent(sk);
+		q = dtcp_state_quiescent(sk, false);
 		release_sock(sk);
 		if (q)
 			return 0;
@@ -237,7 +237,7 @@ static long dtcp_do_handoff(struct dtcp_net *dn, struct sock *sk, u32 node,
 	synchronize_rcu();
 
 	lock_sock(sk);
-	if (!dtcp_state_quiescent(sk)) {
+	if (!dtcp_state_quiescent(sk, false)) {
 		release_sock(sk);
 		ret = sk->sk_state == TCP_ESTABLISHED ? -EBUSY : -ENOTCONN;
 		goto unfreeze;
@@ -370,6 +370,8 @@ static void dtcp_active_apply(struct work_struct *w)
 	u32 before = c->st.snd_nxt;
 	int ret;
 
+	if (c->client_fin)
+		c->st.rcv_nxt--;	/* the FIN is handed to the stack below */
 	ret = c->aborted ? -ECONNRESET : dtcp_state_apply(c->sk, &c->st, c->data, c->data_len);
 	c->aborted = false;
 	if (ret) {
@@ -395,6 +397,11 @@ static void dtcp_active_apply(struct work_struct *w)
 	c->chunks_done = 0;
 	WRITE_ONCE(c->result, ret);
 	dtcp_unfreeze(c);
+	if (!ret || ret == -ECONNABORTED) {
+		if (c->client_fin)
+			dtcp_state_inject_fin(c->sk, READ_ONCE(c->in_ifindex));
+	}
+	c->client_fin = false;
 	dtcp_conn_put(c);	/* the work's reference */
 }
 
@@ -437,6 +444,7 @@ static void dtcp_active_return(struct dtcp_net *dn, struct dtcp_conn *c,
 		c->captured_snd_nxt = c->st.snd_nxt;
 		c->st = m->state;
 		c->served = m->code & DTCP_RETURN_SERVED;
+		c->client_fin = m->code & DTCP_RETURN_FIN;
 		WRITE_ONCE(c->state, DTCP_CONN_RETURNING);
 		complete = true;
 	}

@@ -71,6 +71,8 @@ static unsigned int dtcp_hook_in(void *priv, struct sk_buff *skb,
 	if (!c)
 		return NF_ACCEPT;
 	if (c->role == DTCP_ROLE_ACTIVE && dtcp_active_diverting(READ_ONCE(c->state))) {
+		if (skb->dev && READ_ONCE(c->in_ifindex) != skb->dev->ifindex)
+			WRITE_ONCE(c->in_ifindex, skb->dev->ifindex);
 		dtcp_tunnel_forward(dn, c, skb);
 		verdict = NF_DROP;
 	}

@@ -111,7 +111,8 @@ static void dtcp_passive_build(struct work_struct *w)
 
 	spin_lock_bh(&c->lock);
 	c->sock = sock;
-	WRITE_ONCE(c->state, DTCP_CONN_QUEUED);
+	if (!c->aborted)
+		WRITE_ONCE(c->state, DTCP_CONN_QUEUED);
 	spin_unlock_bh(&c->lock);
 	while ((skb = skb_dequeue(&c->early)))
 		dtcp_inject(dn, skb);
@@ -207,7 +208,8 @@ static void dtcp_passive_segment(struct dtcp_net *dn, const struct dtcp_msg *m,
 static void dtcp_send_return(struct dtcp_net *dn, struct dtcp_conn *c)
 {
 	struct dtcp_wire_state ws;
-	__be32 flags = htonl(c->served ? DTCP_RETURN_SERVED : 0);
+	__be32 flags = htonl((c->served ? DTCP_RETURN_SERVED : 0) |
+			     (c->client_fin ? DTCP_RETURN_FIN : 0));
 	__be32 pos[2];
 	u32 off = 0;
 
@@ -258,23 +260,29 @@ static void dtcp_passive_finish(struct work_struct *w)
 	int ret = 0;
 
 	lock_sock(sk);
-	if (!dtcp_state_quiescent(sk) && sk->sk_state == TCP_ESTABLISHED &&
+	if (c->aborted)
+		goto discard;
+	if (!dtcp_state_quiescent(sk, true) &&
+	    (sk->sk_state == TCP_ESTABLISHED || sk->sk_state == TCP_CLOSE_WAIT) &&
 	    time_before(jiffies, c->drain_deadline)) {
 		/* Raced with a new segment (a hole being filled): poll again. */
 		release_sock(sk);
 		hrtimer_start(&c->drain, ns_to_ktime(DTCP_DRAIN_POLL_NS), HRTIMER_MODE_REL_SOFT);
 		return;
 	}
-	if (!dtcp_state_quiescent(sk))
-		ret = sk->sk_state == TCP_ESTABLISHED ? -ETIMEDOUT : -ECONNRESET;
+	if (!dtcp_state_quiescent(sk, true))
+		ret = sk->sk_state == TCP_ESTABLISHED || sk->sk_state == TCP_CLOSE_WAIT ?
+		      -ETIMEDOUT : -ECONNRESET;
 	else if (tcp_sk(sk)->copied_seq != c->st.rcv_nxt)
 		ret = -EPROTO;	/* the application read client bytes */
 	if (!ret)
 		ret = dtcp_state_unread(sk, &unread, &unread_len);
 	if (!ret) {
 		c->served = tcp_sk(sk)->snd_nxt != c->captured_snd_nxt;
+		c->client_fin = sk->sk_state == TCP_CLOSE_WAIT;
 		dtcp_state_capture(sk, &c->st);
 	}
+discard:
 	/* Before RETURNED: a RETURN_ACK may reschedule it from then on. */
 	INIT_DELAYED_WORK(&c->rtx, dtcp_passive_rtx);
 	/* From here the hooks drop anything still addressed from this tuple. */
@@ -286,9 +294,16 @@ static void dtcp_passive_finish(struct work_struct *w)
 	local_bh_enable();
 	release_sock(sk);
 
-	if (ret) {
-		pr_warn_ratelimited("dtcp: hand-off %u/%u failed on the passive node: %d\n",
-				    c->origin, c->hid, ret);
+	if (ret || c->aborted) {
+		if (c->aborted) {
+			/* The active node took the connection back: nothing to return. */
+			kvfree(unread);
+			dtcp_passive_unlink(c);
+			dtcp_conn_put(c);
+			return;
+		}
+		pr_warn_ratelimited("dtcp: hand-off %u/%u failed on the passive node: %d (state %d, error %d)\n",
+				    c->origin, c->hid, ret, sk->sk_state, sk->sk_err);
 		dtcp_send_code(dn, c->peer, DTCP_MSG_ABORT, c->origin, c->hid, -ret);
 		kvfree(unread);
 		dtcp_passive_unlink(c);
@@ -318,7 +333,9 @@ static enum hrtimer_restart dtcp_drain_poll(struct hrtimer *t)
 	bool busy = READ_ONCE(tp->snd_una) != READ_ONCE(tp->write_seq) ||
 		    !RB_EMPTY_ROOT(&tp->out_of_order_queue);
 
-	if (busy && READ_ONCE(c->sk->sk_state) == TCP_ESTABLISHED &&
+	if (busy && !READ_ONCE(c->aborted) &&
+	    (READ_ONCE(c->sk->sk_state) == TCP_ESTABLISHED ||
+	     READ_ONCE(c->sk->sk_state) == TCP_CLOSE_WAIT) &&
 	    time_before(jiffies, c->drain_deadline)) {
 		hrtimer_forward_now(t, ns_to_ktime(DTCP_DRAIN_POLL_NS));
 		return HRTIMER_RESTART;
@@ -351,7 +368,8 @@ static void dtcp_passive_close(struct sock *sk, long timeout)
 	/* Like tcp_close(): the protocol owns the orphan from now on. */
 	sock_orphan(sk);
 	this_cpu_inc(*sk->sk_prot->orphan_count);
-	WRITE_ONCE(c->state, DTCP_CONN_DRAINING);
+	if (!c->aborted)
+		WRITE_ONCE(c->state, DTCP_CONN_DRAINING);
 	release_sock(sk);
 
 	c->drain_deadline = jiffies + DTCP_DRAIN_MAX_S * HZ;
@@ -376,6 +394,29 @@ static void dtcp_passive_return_ack(struct dtcp_net *dn, const struct dtcp_msg *
 	dtcp_conn_put(c);
 }
 
+/*
+ * The active node gave up waiting for our answer and took the connection
+ * back: whatever Sp does from now on must not reach the client.  The hooks
+ * silence it (state RETURNED); it is discarded without a RETURN when the
+ * application closes it (or at once if nobody accepted it).
+ */
+static void dtcp_passive_abort(struct dtcp_net *dn, const struct dtcp_msg *m)
+{
+	struct dtcp_conn *c = dtcp_conn_by_key(dn, m->origin, m->hid);
+	u8 st;
+
+	if (!c)
+		return;
+	spin_lock(&c->lock);
+	st = READ_ONCE(c->state);
+	if (m->sender == c->peer && !c->aborted && st != DTCP_CONN_RETURNED) {
+		c->aborted = true;
+		WRITE_ONCE(c->state, DTCP_CONN_RETURNED);
+	}
+	spin_unlock(&c->lock);
+	dtcp_conn_put(c);
+}
+
 void dtcp_passive_rcv(struct dtcp_net *dn, const struct dtcp_msg *m, struct sk_buff *skb)
 {
 	if (m->origin == dn->node_id)
@@ -389,6 +430,9 @@ void dtcp_passive_rcv(struct dtcp_net *dn, const struct dtcp_msg *m, struct sk_b
 		break;
 	case DTCP_MSG_RETURN_ACK:
 		dtcp_passive_return_ack(dn, m);
+		break;
+	case DTCP_MSG_ABORT:
+		dtcp_passive_abort(dn, m);
 		break;
 	default:
 		break;
@@ -437,8 +481,15 @@ long dtcp_passive_accept(struct net *net, struct dtcp_ioc_accept *acc, void __us
 	spin_lock_bh(&c->lock);
 	sock = c->sock;
 	c->sock = NULL;
-	WRITE_ONCE(c->state, DTCP_CONN_SERVING);
+	if (!c->aborted)
+		WRITE_ONCE(c->state, DTCP_CONN_SERVING);
 	spin_unlock_bh(&c->lock);
+	if (c->aborted) {
+		/* Taken back by the active node meanwhile: discard, next one. */
+		sock_release(sock);
+		dtcp_conn_put(c);
+		return dtcp_passive_accept(net, acc, buf);
+	}
 
 	ret = -EFAULT;
 	if (c->data_len && copy_to_user(buf, c->data, c->data_len))
@@ -480,7 +531,8 @@ void dtcp_passive_drop_queue(struct net *net)
 		spin_lock_bh(&c->lock);
 		sock = c->sock;
 		c->sock = NULL;
-		WRITE_ONCE(c->state, DTCP_CONN_SERVING);
+		if (!c->aborted)
+			WRITE_ONCE(c->state, DTCP_CONN_SERVING);
 		spin_unlock_bh(&c->lock);
 		if (sock)
 			sock_release(sock);	/* returns it unserved */

@@ -13,6 +13,8 @@
 #include <linux/kernel.h>
 #include <linux/slab.h>
 #include <linux/uio.h>
+#include <linux/netdevice.h>
+#include <net/ip.h>
 #include <net/inet_connection_sock.h>
 #include <net/tcp.h>
 
@@ -20,11 +22,12 @@
 #include "conn.h"
 #include "state.h"
 
-bool dtcp_state_quiescent(const struct sock *sk)
+bool dtcp_state_quiescent(const struct sock *sk, bool fin_ok)
 {
 	const struct tcp_sock *tp = tcp_sk(sk);
 
-	return sk->sk_state == TCP_ESTABLISHED &&
+	return (sk->sk_state == TCP_ESTABLISHED ||
+		(fin_ok && sk->sk_state == TCP_CLOSE_WAIT)) &&
 	       tp->snd_una == tp->write_seq && tp->snd_nxt == tp->write_seq &&
 	       tcp_write_queue_empty(sk) && tcp_rtx_queue_empty(sk) &&
 	       RB_EMPTY_ROOT(&tp->out_of_order_queue) && !tp->urg_data;
@@ -211,7 +214,7 @@ int dtcp_state_apply(struct sock *sk, const struct dtcp_state *st,
 	int ret = 0;
 
 	lock_sock(sk);
-	if (sk->sk_state != TCP_ESTABLISHED || !dtcp_state_quiescent(sk)) {
+	if (!dtcp_state_quiescent(sk, false)) {
 		release_sock(sk);
 		return -ENOTCONN;
 	}
@@ -264,7 +267,8 @@ int dtcp_state_apply(struct sock *sk, const struct dtcp_state *st,
 int dtcp_state_unread(const struct sock *sk, u8 **bufp, u32 *lenp)
 {
 	const struct tcp_sock *tp = tcp_sk(sk);
-	u32 len = tp->rcv_nxt - tp->copied_seq;
+	/* A FIN takes a sequence number but no byte. */
+	u32 len = tp->rcv_nxt - tp->copied_seq - (sk->sk_state == TCP_CLOSE_WAIT);
 	struct sk_buff *skb;
 	u32 seq = tp->copied_seq, got = 0;
 	u8 *buf;
@@ -302,4 +306,69 @@ int dtcp_state_unread(const struct sock *sk, u8 **bufp, u32 *lenp)
 	*bufp = buf;
 	*lenp = len;
 	return 0;
+}
+
+/*
+ * The client's FIN reached the passive node, which acknowledged it; the
+ * client will not send it again.  Give the active node's stack the same FIN
+ * (a segment built from the connection's own state) so that its socket moves
+ * to CLOSE_WAIT and the application reads EOF, as after any FIN.
+ */
+void dtcp_state_inject_fin(struct sock *sk, int ifindex)
+{
+	const struct inet_sock *inet = inet_sk(sk);
+	const struct tcp_sock *tp = tcp_sk(sk);
+	unsigned int optlen = tp->rx_opt.tstamp_ok ? TCPOLEN_TSTAMP_ALIGNED : 0;
+	unsigned int len = sizeof(struct iphdr) + sizeof(struct tcphdr) + optlen;
+	struct net_device *dev;
+	struct sk_buff *skb;
+	struct tcphdr *th;
+	struct iphdr *iph;
+
+	dev = dev_get_by_index(sock_net(sk), ifindex);
+	if (!dev)
+		return;
+	skb = netdev_alloc_skb_ip_align(dev, len);
+	if (!skb)
+		goto out;
+	skb_put(skb, len);
+	skb_reset_network_header(skb);
+	skb_set_transport_header(skb, sizeof(*iph));
+	iph = ip_hdr(skb);
+	memset(iph, 0, len);
+	iph->version = 4;
+	iph->ihl = 5;
+	iph->tot_len = htons(len);
+	iph->ttl = 64;
+	iph->protocol = IPPROTO_TCP;
+	iph->saddr = inet->inet_daddr;
+	iph->daddr = inet->inet_rcv_saddr;
+	ip_send_check(iph);
+	th = tcp_hdr(skb);
+	th->source = inet->inet_dport;
+	th->dest = inet->inet_sport;
+	th->seq = htonl(tp->rcv_nxt);
+	th->ack_seq = htonl(tp->snd_nxt);
+	th->doff = (sizeof(*th) + optlen) / 4;
+	th->ack = 1;
+	th->fin = 1;
+	th->window = htons(min_t(u32, tp->snd_wnd >> tp->rx_opt.snd_wscale, 65535));
+	if (optlen) {
+		__be32 *opt = (__be32 *)(th + 1);
+
+		/* The client's last TSval (never older than ts_recent: PAWS). */
+		opt[0] = htonl(TCPOPT_NOP << 24 | TCPOPT_NOP << 16 |
+			       TCPOPT_TIMESTAMP << 8 | TCPOLEN_TIMESTAMP);
+		opt[1] = htonl(tp->rx_opt.ts_recent);
+		opt[2] = htonl(dtcp_tcp_ts_now(tp));
+	}
+	th->check = tcp_v4_check(sizeof(*th) + optlen, iph->saddr, iph->daddr,
+				 csum_partial(th, sizeof(*th) + optlen, 0));
+	skb->protocol = htons(ETH_P_IP);
+	skb->pkt_type = PACKET_HOST;
+	skb->ip_summed = CHECKSUM_NONE;
+	skb_reset_mac_header(skb);
+	netif_rx(skb);
+out:
+	dev_put(dev);
 }

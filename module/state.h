@@ -9,8 +9,9 @@
 
 struct dtcp_tuple;
 
-/* Established, nothing unacknowledged, nothing out of order. Caller locks. */
-bool dtcp_state_quiescent(const struct sock *sk);
+/* Established (or, with @fin_ok, CLOSE_WAIT: the client sent FIN), nothing
+ * unacknowledged, nothing out of order.  Caller locks. */
+bool dtcp_state_quiescent(const struct sock *sk, bool fin_ok);
 /* Read the state of a locked, quiescent socket. */
 void dtcp_state_capture(const struct sock *sk, struct dtcp_state *st);
 /* Passive node: a new established socket with @t and @st through the
@@ -23,5 +24,7 @@ int dtcp_state_apply(struct sock *sk, const struct dtcp_state *st,
 		     const u8 *unread, u32 unread_len);
 /* Passive node: copy the received but unread bytes of a locked socket. */
 int dtcp_state_unread(const struct sock *sk, u8 **buf, u32 *len);
+/* Active node: hand the stack the client's FIN that the passive node received. */
+void dtcp_state_inject_fin(struct sock *sk, int ifindex);
 
 #endif /* _DTCP_STATE_H */

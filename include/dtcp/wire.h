@@ -91,7 +91,8 @@ struct dtcp_wire_state {
 } __attribute__((packed));
 
 #define DTCP_RETURN_SERVED	0x1	/* the passive node sent a response */
-#define DTCP_RETURN_KNOWN	DTCP_RETURN_SERVED
+#define DTCP_RETURN_FIN		0x2	/* the client closed its side (FIN, counted in rcv_nxt) */
+#define DTCP_RETURN_KNOWN	(DTCP_RETURN_SERVED | DTCP_RETURN_FIN)
 
 /* A decoded message; pointers point into the buffer given to the decoder. */
 struct dtcp_msg {

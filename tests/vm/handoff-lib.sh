@@ -103,7 +103,7 @@ mod_stat() {
 
 # client ARGS...: dtcp-testcli from the client namespace to the VIP.
 client() {
-    in_ns "$NS_C" timeout 300 "$TESTCLI" --host "$VIP" --port "$PORT" --timeout 60 "$@"
+    in_ns "$NS_C" timeout 600 "$TESTCLI" --host "$VIP" --port "$PORT" --timeout "${CLIENT_TIMEOUT:-60}" "$@"
 }
 
 # cluster_down: stop the servers, remove the peers, and require every

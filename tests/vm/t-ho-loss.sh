@@ -2,6 +2,7 @@
 # the client link and on the back-end LAN; every transfer byte-exact.
 . "$DTCP_ROOT/tests/vm/lib.sh"
 . "$DTCP_ROOT/tests/vm/handoff-lib.sh"
+CLIENT_TIMEOUT=120
 cluster_up 3
 servers_up dtcp
 modprobe -q sch_netem || skip "netem is not available in this kernel"
@@ -13,7 +14,7 @@ for i in 1 2 3; do
     impair "$(ns_be "$i")" eth0  # back-end -> LAN (tunnel, replies)
     impair "$NS_R" "b$i"         # LAN -> back-end
 done
-client --conns 3 --requests "${HO_REQUESTS:-15}" --owners 1,2,3 --sizes 1k,100k --timeout 120 ||
+client --conns 3 --requests "${HO_REQUESTS:-15}" --owners 1,2,3 --sizes 1k,100k ||
     die "transfer under loss, delay and reordering failed"
 [ "$(sum_srv_stat handoffs)" -gt 0 ] || die "no hand-off happened"
 log "ok: $(sum_srv_stat handoffs) hand-offs, $(sum_srv_stat fallbacks) fell back (answers lost past the timeout)"

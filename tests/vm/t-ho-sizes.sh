@@ -2,10 +2,11 @@
 # without TCP timestamps: 1447/1448/1449 and 1459/1460/1461), 64 KiB, 10 MiB.
 . "$DTCP_ROOT/tests/vm/lib.sh"
 . "$DTCP_ROOT/tests/vm/handoff-lib.sh"
+CLIENT_TIMEOUT=120
 cluster_up 3
 servers_up dtcp
 client --conns 1 --requests 30 --owners 1,2,3 --sizes 0,1,1447,1448,1449,1459,1460,1461,64k,10M \
-    --timeout 120 || die "transfer of edge sizes failed"
+    || die "transfer of edge sizes failed"
 [ "$(sum_srv_stat fallbacks)" -eq 0 ] || die "hand-offs fell back: $(sum_srv_stat fallbacks)"
 cluster_down
 log "ok: $(sum_srv_stat handoffs) hand-offs"

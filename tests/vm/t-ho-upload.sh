@@ -2,9 +2,10 @@
 # response, on the same connection, repeatedly.
 . "$DTCP_ROOT/tests/vm/lib.sh"
 . "$DTCP_ROOT/tests/vm/handoff-lib.sh"
+CLIENT_TIMEOUT=120
 cluster_up 3
 servers_up dtcp
-client --conns 2 --requests 8 --owners 1,2,3 --sizes 64k --upload 1M --timeout 120 ||
+client --conns 2 --requests 8 --owners 1,2,3 --sizes 64k --upload 1M ||
     die "upload then hand-off failed"
 [ "$(sum_srv_stat puts)" -ge 8 ] || die "uploads were not made: $(sum_srv_stat puts)"
 [ "$(sum_srv_stat handoffs)" -gt 0 ] || die "no hand-off"
