@@ -233,8 +233,9 @@ static long dtcp_do_handoff(struct dtcp_net *dn, struct sock *sk, u32 node,
 		WRITE_ONCE(sk->sk_prot, &dtcp_prot_active);
 		release_sock(sk);
 	}
-	/* Segments that passed the hook before the freeze are done with Sa now. */
-	synchronize_rcu();
+	/* Segments that passed the hook before the freeze are done with Sa now
+	 * (expedited: this wait is on every hand-off's critical path). */
+	synchronize_rcu_expedited();
 
 	lock_sock(sk);
 	if (!dtcp_state_quiescent(sk, false)) {
