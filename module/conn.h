@@ -58,7 +58,8 @@ struct dtcp_conn {
 	u64 chunks_done;		/* bitmap of chunks received (A) */
 	bool served;			/* P: the application wrote a response */
 	bool aborted;			/* A: the passive node gave the connection up */
-	bool client_fin;		/* A: the client's FIN came back with the return */
+	bool client_fin;
+	bool rtx_done;			/* P: the RETURN exchange is over */		/* A: the client's FIN came back with the return */
 	int in_ifindex;			/* A: device the client's segments arrive on */
 
 	struct sk_buff_head early;	/* P: segments before Sp exists */

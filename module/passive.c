@@ -33,6 +33,7 @@
 #define DTCP_PASSIVE_MAX	1024	/* concurrent hand-offs served per node */
 
 static struct proto dtcp_prot_passive;
+static void dtcp_passive_returned(struct dtcp_conn *c);
 
 static void dtcp_send_code(struct dtcp_net *dn, u32 peer, u8 type, u32 origin, u32 hid, int code)
 {
@@ -77,13 +78,33 @@ static void dtcp_passive_build(struct work_struct *w)
 {
 	struct dtcp_conn *c = container_of(w, struct dtcp_conn, work);
 	struct dtcp_net *dn = c->dn;
+	struct dtcp_conn *old;
 	struct socket *sock;
 	struct sk_buff *skb;
-	int ret;
+	int ret, tries;
 
-	ret = dtcp_conn_insert(c, GFP_KERNEL);
+	for (tries = 0;; tries++) {
+		ret = dtcp_conn_insert(c, GFP_KERNEL);
+		if (ret != -EEXIST || tries >= 200)
+			break;
+		old = dtcp_conn_by_key(dn, c->origin, c->hid);
+		if (old) {
+			/* A duplicate HANDOFF raced with the first: that one answers. */
+			dtcp_conn_put(old);
+			dtcp_conn_put(c);
+			return;
+		}
+		/* The same connection's previous visit here, still waiting for its
+		 * RETURN_ACK: a new HANDOFF means the active node has it back. */
+		old = dtcp_conn_by_tuple(dn, &c->tuple);
+		if (old && old->role == DTCP_ROLE_PASSIVE)
+			dtcp_passive_returned(old);
+		if (old)
+			dtcp_conn_put(old);
+		usleep_range(500, 1000);
+	}
 	if (ret) {
-		/* A duplicate HANDOFF raced with the first: that one answers. */
+		dtcp_send_code(dn, c->peer, DTCP_MSG_NACK, c->origin, c->hid, EBUSY);
 		dtcp_conn_put(c);
 		return;
 	}
@@ -239,6 +260,11 @@ static void dtcp_passive_rtx(struct work_struct *w)
 		if (READ_ONCE(c->result) != 1)
 			pr_warn_ratelimited("dtcp: node %u never acknowledged hand-off %u's return\n",
 					    c->origin, c->hid);
+		/* Once: a late RETURN_ACK must not queue this work again. */
+		spin_lock_bh(&c->lock);
+		c->rtx_done = true;
+		spin_unlock_bh(&c->lock);
+		cancel_delayed_work(&c->rtx);
 		dtcp_passive_unlink(c);
 		dtcp_conn_put(c);	/* the rtx reference */
 		return;
@@ -380,17 +406,26 @@ static void dtcp_passive_close(struct sock *sk, long timeout)
 	module_put(THIS_MODULE);
 }
 
+/* The active node has the connection back: finish with this entry. */
+static void dtcp_passive_returned(struct dtcp_conn *c)
+{
+	spin_lock_bh(&c->lock);
+	if (READ_ONCE(c->state) == DTCP_CONN_RETURNED && !c->aborted && !c->rtx_done &&
+	    READ_ONCE(c->result) != 1) {
+		WRITE_ONCE(c->result, 1);
+		mod_delayed_work(dtcp_wq, &c->rtx, 0);
+	}
+	spin_unlock_bh(&c->lock);
+}
+
 static void dtcp_passive_return_ack(struct dtcp_net *dn, const struct dtcp_msg *m)
 {
 	struct dtcp_conn *c = dtcp_conn_by_key(dn, m->origin, m->hid);
 
 	if (!c)
 		return;
-	if (READ_ONCE(c->state) == DTCP_CONN_RETURNED && m->sender == c->peer &&
-	    READ_ONCE(c->result) != 1) {
-		WRITE_ONCE(c->result, 1);
-		mod_delayed_work(dtcp_wq, &c->rtx, 0);
-	}
+	if (m->sender == c->peer)
+		dtcp_passive_returned(c);
 	dtcp_conn_put(c);
 }
 

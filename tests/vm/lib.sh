@@ -208,3 +208,10 @@ stop_servers() {
     pkill -f "dtcp-hosmoke serve" ; pkill -f "dtcp-xfer serve"
     wait_for 10 sh -c '! pgrep -f "dtcp-(hosmoke|xfer) serve"' || die "servers did not stop"
 }
+
+# known_bug REASON: skip (77) a scenario that exposes a known, open bug,
+# unless DTCP_RUN_KNOWN_BUGS=1 (to work on it).  The reason is printed.
+known_bug() {
+    [ "${DTCP_RUN_KNOWN_BUGS:-0}" = 1 ] && return 0
+    skip "known bug, not yet fixed: $*"
+}
