@@ -215,3 +215,8 @@ known_bug() {
     [ "${DTCP_RUN_KNOWN_BUGS:-0}" = 1 ] && return 0
     skip "known bug, not yet fixed: $*"
 }
+
+# known_bug_on KVER_PREFIX REASON: known_bug on matching kernels only.
+known_bug_on() {
+    case $DTCP_KVER in "$1"*) known_bug "$2 (kernel $DTCP_KVER)" ;; esac
+}
