@@ -203,12 +203,21 @@ out:
 
 static int dtcp_parse_peer(struct genl_info *info, struct nlattr **tb)
 {
+	int ret;
+
 	if (!info->attrs[DTCP_A_PEER]) {
 		NL_SET_ERR_MSG(info->extack, "missing peer attribute");
 		return -EINVAL;
 	}
-	return nla_parse_nested(tb, DTCP_PEER_A_MAX, info->attrs[DTCP_A_PEER],
-				dtcp_peer_policy, info->extack);
+	ret = nla_parse_nested(tb, DTCP_PEER_A_MAX, info->attrs[DTCP_A_PEER],
+			       dtcp_peer_policy, info->extack);
+	if (ret)
+		return ret;
+	if (!tb[DTCP_PEER_A_ID]) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[DTCP_A_PEER], "missing peer id");
+		return -EINVAL;
+	}
+	return 0;
 }
 
 static int dtcp_nl_set_peer(struct sk_buff *skb, struct genl_info *info)
@@ -220,10 +229,6 @@ static int dtcp_nl_set_peer(struct sk_buff *skb, struct genl_info *info)
 	ret = dtcp_parse_peer(info, tb);
 	if (ret)
 		return ret;
-	if (!tb[DTCP_PEER_A_ID]) {
-		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[DTCP_A_PEER], "missing peer id");
-		return -EINVAL;
-	}
 	mutex_lock(&dn->lock);
 	ret = dtcp_peer_set(dn, nla_get_u32(tb[DTCP_PEER_A_ID]),
 			    tb[DTCP_PEER_A_ADDR] ? nla_get_in_addr(tb[DTCP_PEER_A_ADDR]) : 0,
@@ -245,10 +250,6 @@ static int dtcp_nl_del_peer(struct sk_buff *skb, struct genl_info *info)
 	ret = dtcp_parse_peer(info, tb);
 	if (ret)
 		return ret;
-	if (!tb[DTCP_PEER_A_ID]) {
-		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[DTCP_A_PEER], "missing peer id");
-		return -EINVAL;
-	}
 	mutex_lock(&dn->lock);
 	ret = dtcp_peer_del(dn, nla_get_u32(tb[DTCP_PEER_A_ID]));
 	mutex_unlock(&dn->lock);

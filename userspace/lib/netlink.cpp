@@ -116,36 +116,37 @@ Result<Attrs> Attrs::parse_nested(const nlattr* nest, uint16_t max,
     return a;
 }
 
+namespace {
+
+// The attribute's value if it is present and of @type's size, else nullopt.
+template <typename T, T (*Get)(const nlattr*)>
+std::optional<T> typed(const nlattr* a, mnl_attr_data_type type)
+{
+    if (!a || mnl_attr_validate(a, type) < 0)
+        return std::nullopt;
+    return Get(a);
+}
+
+}  // namespace
+
 std::optional<uint8_t> Attrs::u8(uint16_t t) const
 {
-    const nlattr* a = get(t);
-    if (!a || mnl_attr_validate(a, MNL_TYPE_U8) < 0)
-        return std::nullopt;
-    return mnl_attr_get_u8(a);
+    return typed<uint8_t, mnl_attr_get_u8>(get(t), MNL_TYPE_U8);
 }
 
 std::optional<uint16_t> Attrs::u16(uint16_t t) const
 {
-    const nlattr* a = get(t);
-    if (!a || mnl_attr_validate(a, MNL_TYPE_U16) < 0)
-        return std::nullopt;
-    return mnl_attr_get_u16(a);
+    return typed<uint16_t, mnl_attr_get_u16>(get(t), MNL_TYPE_U16);
 }
 
 std::optional<uint32_t> Attrs::u32(uint16_t t) const
 {
-    const nlattr* a = get(t);
-    if (!a || mnl_attr_validate(a, MNL_TYPE_U32) < 0)
-        return std::nullopt;
-    return mnl_attr_get_u32(a);
+    return typed<uint32_t, mnl_attr_get_u32>(get(t), MNL_TYPE_U32);
 }
 
 std::optional<uint64_t> Attrs::u64(uint16_t t) const
 {
-    const nlattr* a = get(t);
-    if (!a || mnl_attr_validate(a, MNL_TYPE_U64) < 0)
-        return std::nullopt;
-    return mnl_attr_get_u64(a);
+    return typed<uint64_t, mnl_attr_get_u64>(get(t), MNL_TYPE_U64);
 }
 
 std::optional<std::string> Attrs::str(uint16_t t) const
