@@ -14,10 +14,18 @@ for c in 1 2 3 4 5 6; do
     in_ns "$NS_C" timeout 60 "$BUILD/tests/tools/dtcp-xfer" get --host "$VIP" --port "$PORT" \
         --size 102400 --count 20 --seed "$c" || die "transfer $c failed"
 done
-stats=$(in_ns "$NS_F" ipvsadm -Ln --stats)
-log "$stats"
 # IPVS carried the connections (which back-end each went to is its choice:
 # client ports reused within its connection timeout keep their back-end).
-total=$(awk '$1 == "->" && $2 ~ /:'"$PORT"'$/ { s += $3 } END { print s + 0 }' <<<"$stats")
-[ "$total" -ge 1 ] || die "IPVS counted no connection to a back-end"
+# Kernels before 6.2 fold the per-CPU counters into the totals only from the
+# rate estimator, every 2 s: poll the totals instead of reading them once.
+ipvs_conns() {
+    in_ns "$NS_F" ipvsadm -Ln --stats |
+        awk '$1 == "->" && $2 ~ /:'"$PORT"'$/ { s += $3 } END { print s + 0 }'
+}
+ipvs_counted() { [ "$(ipvs_conns)" -ge 1 ]; }
+if ! wait_for 6 ipvs_counted; then
+    log "$(in_ns "$NS_F" ipvsadm -Ln --stats)"
+    die "IPVS counted no connection to a back-end"
+fi
+log "$(in_ns "$NS_F" ipvsadm -Ln --stats)"
 check_counters_zero
