@@ -282,12 +282,21 @@ static long dtcp_do_handoff(struct dtcp_net *dn, struct sock *sk, u32 node,
 	return ret;
 
 abort:
-	/* No answer: tell the passive node to drop whatever it built. */
+	/* No answer: tell the passive node to drop whatever it built.  Nothing
+	 * acknowledges an ABORT (the peer may be gone): a few copies make its
+	 * loss unlikely; the passive node ignores the extra ones. */
 	{
 		__be32 code = htonl(ETIMEDOUT);
 		struct dtcp_part p = { &code, 4 };
+		int i;
 
-		dtcp_tunnel_send(dn, node, DTCP_MSG_ABORT, c->origin, c->hid, &p, 1);
+		if (ret == -ETIMEDOUT) {
+			dtcp_stat_inc(dn, DTCP_STAT_HANDOFF_TIMEOUT);
+			pr_warn_ratelimited("dtcp: node %u did not answer hand-off %u/%u in %u ms\n",
+					    node, c->origin, c->hid, answer_ms);
+		}
+		for (i = 0; i < 3; i++)
+			dtcp_tunnel_send(dn, node, DTCP_MSG_ABORT, c->origin, c->hid, &p, 1);
 	}
 unfreeze:
 	dtcp_stat_inc(dn, DTCP_STAT_HANDOFF_FAILED);
@@ -467,8 +476,9 @@ void dtcp_active_rcv(struct dtcp_net *dn, const struct dtcp_msg *m, struct sk_bu
 	c = dtcp_conn_by_key(dn, m->origin, m->hid);
 	if (!c || c->role != DTCP_ROLE_ACTIVE) {
 		dtcp_stat_inc(dn, DTCP_STAT_DROP_NO_CONN);
-		/* A RETURN for a connection already home: acknowledge it again. */
-		if (m->type == DTCP_MSG_RETURN)
+		/* A RETURN (or a passive node's ABORT) for a connection already
+		 * home: acknowledge it again. */
+		if (m->type == DTCP_MSG_RETURN || m->type == DTCP_MSG_ABORT)
 			dtcp_tunnel_send(dn, m->sender, DTCP_MSG_RETURN_ACK, m->origin, m->hid, NULL, 0);
 		if (c)
 			dtcp_conn_put(c);
@@ -499,6 +509,9 @@ void dtcp_active_rcv(struct dtcp_net *dn, const struct dtcp_msg *m, struct sk_bu
 					dtcp_conn_put(c);
 			}
 			spin_unlock(&c->lock);
+		} else if (m->type == DTCP_MSG_ABORT && READ_ONCE(c->state) == 0) {
+			/* Handled already (our RETURN_ACK was lost): again. */
+			dtcp_tunnel_send(dn, m->sender, DTCP_MSG_RETURN_ACK, m->origin, m->hid, NULL, 0);
 		}
 		break;
 	case DTCP_MSG_RETURN:

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Connection entries: allocation, the two lookup tables, references. */
 #include <linux/jump_label.h>
+#include <linux/module.h>
 #include <linux/slab.h>
 #include <net/sock.h>
 
@@ -20,6 +21,7 @@ const struct rhashtable_params dtcp_conn_params = {
 static void dtcp_conn_free_work(struct work_struct *w)
 {
 	struct dtcp_conn *c = container_of(w, struct dtcp_conn, free_work);
+	bool holds_module = c->holds_module;
 
 	skb_queue_purge(&c->early);
 	if (c->sock)
@@ -30,6 +32,9 @@ static void dtcp_conn_free_work(struct work_struct *w)
 	atomic_dec(&c->dn->n_conns);
 	dtcp_live_dec(DTCP_CNT_CONNS);
 	kmem_cache_free(dtcp_conn_cache, c);
+	/* Safe from this work: module exit destroys dtcp_wq, waiting for it. */
+	if (holds_module)
+		module_put(THIS_MODULE);
 }
 
 struct dtcp_conn *dtcp_conn_alloc(struct dtcp_net *dn, u8 role, work_func_t fn, gfp_t gfp)
@@ -64,6 +69,11 @@ void dtcp_conn_put(struct dtcp_conn *c)
 		queue_work(dtcp_wq, &c->free_work);
 }
 
+static void dtcp_conn_put_rcu(struct rcu_head *head)
+{
+	dtcp_conn_put(container_of(head, struct dtcp_conn, rcu));
+}
+
 int dtcp_conn_insert(struct dtcp_conn *c, gfp_t gfp)
 {
 	struct dtcp_net *dn = c->dn;
@@ -96,7 +106,7 @@ int dtcp_conn_rekey(struct dtcp_conn *c, u32 hid)
 	return 0;
 }
 
-void dtcp_conn_unlink(struct dtcp_conn *c)
+bool dtcp_conn_unlink(struct dtcp_conn *c)
 {
 	struct dtcp_net *dn = c->dn;
 	bool was;
@@ -106,12 +116,39 @@ void dtcp_conn_unlink(struct dtcp_conn *c)
 	c->in_table = false;
 	spin_unlock_bh(&c->lock);
 	if (!was)
-		return;
+		return false;
 	rhashtable_remove_fast(&dn->conns_by_tuple, &c->node, dtcp_conn_params);
 	xa_cmpxchg(&dn->conns_by_id, dtcp_conn_key(c->origin, c->hid), c, NULL, 0);
-	/* Lookups run under RCU: wait for them before dropping the reference. */
-	synchronize_rcu();
-	dtcp_conn_put(c);
+	/* Lookups run under RCU: the tables' reference goes after them. */
+	call_rcu(&c->rcu, dtcp_conn_put_rcu);
+	return true;
+}
+
+int dtcp_conn_replace(struct dtcp_conn *old, struct dtcp_conn *c)
+{
+	struct dtcp_net *dn = c->dn;
+	int ret;
+
+	might_sleep();
+	ret = xa_insert(&dn->conns_by_id, dtcp_conn_key(c->origin, c->hid), c, GFP_KERNEL);
+	if (ret)
+		return ret == -EBUSY ? -EEXIST : ret;
+	spin_lock_bh(&old->lock);
+	ret = old->in_table ? rhashtable_replace_fast(&dn->conns_by_tuple, &old->node, &c->node,
+						      dtcp_conn_params) : -EAGAIN;
+	if (!ret) {
+		old->in_table = false;
+		dtcp_conn_get(c);	/* the tables' reference */
+		c->in_table = true;
+	}
+	spin_unlock_bh(&old->lock);
+	if (ret) {
+		xa_erase(&dn->conns_by_id, dtcp_conn_key(c->origin, c->hid));
+		return ret;
+	}
+	xa_cmpxchg(&dn->conns_by_id, dtcp_conn_key(old->origin, old->hid), old, NULL, 0);
+	call_rcu(&old->rcu, dtcp_conn_put_rcu);
+	return 0;
 }
 
 struct dtcp_conn *dtcp_conn_by_tuple(struct dtcp_net *dn, const struct dtcp_tuple *t)
@@ -136,6 +173,49 @@ struct dtcp_conn *dtcp_conn_by_key(struct dtcp_net *dn, u32 origin, u32 hid)
 		c = NULL;
 	rcu_read_unlock();
 	return c;
+}
+
+void dtcp_tomb_add(struct dtcp_net *dn, u32 origin, u32 hid)
+{
+	unsigned long key = dtcp_conn_key(origin, hid);
+	void *old;
+
+	if (atomic_read(&dn->n_tombs) >= DTCP_TOMB_MAX)
+		return;	/* bounded: the oldest go at the next collection */
+	old = xa_store(&dn->tombs, key, xa_mk_value(jiffies & (LONG_MAX >> 1)), GFP_ATOMIC);
+	if (xa_is_err(old))
+		return;
+	if (!old)
+		atomic_inc(&dn->n_tombs);
+	queue_delayed_work(system_wq, &dn->tomb_gc, DTCP_TOMB_SECS * HZ);
+}
+
+bool dtcp_tomb_find(struct dtcp_net *dn, u32 origin, u32 hid)
+{
+	return xa_load(&dn->tombs, dtcp_conn_key(origin, hid)) != NULL;
+}
+
+void dtcp_tomb_gc(struct work_struct *w)
+{
+	struct dtcp_net *dn = container_of(to_delayed_work(w), struct dtcp_net, tomb_gc);
+	unsigned long now = jiffies & (LONG_MAX >> 1), key;
+	void *v;
+
+	xa_for_each(&dn->tombs, key, v) {
+		unsigned long age = (now - xa_to_value(v)) & (LONG_MAX >> 1);
+
+		if (age >= DTCP_TOMB_SECS * HZ && xa_cmpxchg(&dn->tombs, key, v, NULL, 0) == v)
+			atomic_dec(&dn->n_tombs);
+	}
+	if (atomic_read(&dn->n_tombs))
+		queue_delayed_work(system_wq, &dn->tomb_gc, HZ);
+}
+
+void dtcp_tomb_flush(struct dtcp_net *dn)
+{
+	cancel_delayed_work_sync(&dn->tomb_gc);
+	xa_destroy(&dn->tombs);
+	atomic_set(&dn->n_tombs, 0);
 }
 
 int __init dtcp_conn_init(void)

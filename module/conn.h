@@ -58,8 +58,12 @@ struct dtcp_conn {
 	u64 chunks_done;		/* bitmap of chunks received (A) */
 	bool served;			/* P: the application wrote a response */
 	bool aborted;			/* A: the passive node gave the connection up */
-	bool client_fin;
-	bool rtx_done;			/* P: the RETURN exchange is over */		/* A: the client's FIN came back with the return */
+	bool client_fin;		/* the client's FIN came with the return */
+	bool rtx_done;			/* P: the RETURN exchange is over */
+	bool lingering;			/* P: over; the tuple stays silenced a while */
+	bool retired;			/* P: unlinked; c->rtx is never queued again */
+	int failed;			/* P: errno sent in ABORT instead of a RETURN */
+	bool holds_module;		/* P: pins the module until freed (timers, works) */
 	int in_ifindex;			/* A: device the client's segments arrive on */
 
 	struct sk_buff_head early;	/* P: segments before Sp exists */
@@ -87,13 +91,29 @@ struct dtcp_conn *dtcp_conn_alloc(struct dtcp_net *dn, u8 role, work_func_t fn, 
 int dtcp_conn_insert(struct dtcp_conn *c, gfp_t gfp);
 /* Re-key by a new hand-off id (A, process context). */
 int dtcp_conn_rekey(struct dtcp_conn *c, u32 hid);
-/* Remove from both tables and drop the tables' reference. */
-void dtcp_conn_unlink(struct dtcp_conn *c);
+/* Remove from both tables and drop the tables' reference (after an RCU
+ * grace period); false if it was not in them. */
+bool dtcp_conn_unlink(struct dtcp_conn *c);
+/* Put @c in the tables in the place of @old, which has the same tuple, with
+ * no moment in between where the tuple has no entry; -EAGAIN if @old left
+ * the tables meanwhile, -EEXIST if @c's key is taken. */
+int dtcp_conn_replace(struct dtcp_conn *old, struct dtcp_conn *c);
 /* Lookups take a reference (caller puts), or return NULL. */
 struct dtcp_conn *dtcp_conn_by_tuple(struct dtcp_net *dn, const struct dtcp_tuple *t);
 struct dtcp_conn *dtcp_conn_by_key(struct dtcp_net *dn, u32 origin, u32 hid);
 void dtcp_conn_get(struct dtcp_conn *c);
 void dtcp_conn_put(struct dtcp_conn *c);
+/*
+ * Tombstones (passive side): a hand-off that is over (returned, aborted or
+ * refused) keeps its (origin, id) for DTCP_TOMB_SECS, so that a duplicate or
+ * late HANDOFF of it is ignored instead of served a second time.
+ */
+#define DTCP_TOMB_SECS	10
+#define DTCP_TOMB_MAX	65536
+void dtcp_tomb_add(struct dtcp_net *dn, u32 origin, u32 hid);
+bool dtcp_tomb_find(struct dtcp_net *dn, u32 origin, u32 hid);
+void dtcp_tomb_gc(struct work_struct *w);
+void dtcp_tomb_flush(struct dtcp_net *dn);
 /* Unlink every entry of @dn (namespace exit, module unload). */
 void dtcp_conn_flush(struct dtcp_net *dn);
 

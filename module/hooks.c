@@ -2,6 +2,7 @@
 /* Netfilter hooks: diversion on the active node, silence on both. */
 #include <linux/ip.h>
 #include <linux/jump_label.h>
+#include <linux/jump_label_ratelimit.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter_ipv4.h>
 #include <linux/tcp.h>
@@ -13,15 +14,24 @@
 #include "netns.h"
 #include "tunnel.h"
 
-static DEFINE_STATIC_KEY_FALSE(dtcp_hooks_key);
+/*
+ * Turning the key off is deferred by a second: under load it stays on
+ * instead of re-patching the kernel text for every hand-off.
+ */
+static DEFINE_STATIC_KEY_DEFERRED_FALSE(dtcp_hooks_key, HZ);
 
 void dtcp_hooks_need(bool more)
 {
 	might_sleep();
 	if (more)
-		static_branch_inc(&dtcp_hooks_key);
+		static_branch_deferred_inc(&dtcp_hooks_key);
 	else
-		static_branch_dec(&dtcp_hooks_key);
+		static_branch_slow_dec_deferred(&dtcp_hooks_key);
+}
+
+void dtcp_hooks_exit(void)
+{
+	static_key_deferred_flush(&dtcp_hooks_key);
 }
 
 /* The entry whose tuple this packet belongs to; @inbound: client -> us. */
@@ -65,7 +75,7 @@ static unsigned int dtcp_hook_in(void *priv, struct sk_buff *skb,
 	struct dtcp_conn *c;
 	unsigned int verdict = NF_ACCEPT;
 
-	if (!static_branch_unlikely(&dtcp_hooks_key))
+	if (!static_branch_unlikely(&dtcp_hooks_key.key))
 		return NF_ACCEPT;
 	c = dtcp_hook_lookup(dn, skb, true);
 	if (!c)
@@ -88,15 +98,18 @@ static unsigned int dtcp_hook_out(void *priv, struct sk_buff *skb,
 	unsigned int verdict = NF_ACCEPT;
 	u8 st;
 
-	if (!static_branch_unlikely(&dtcp_hooks_key))
+	if (!static_branch_unlikely(&dtcp_hooks_key.key))
 		return NF_ACCEPT;
 	c = dtcp_hook_lookup(dn, skb, false);
 	if (!c)
 		return NF_ACCEPT;
 	st = READ_ONCE(c->state);
-	/* A frozen socket, or a passive socket already discarded, stays silent. */
+	/* A frozen socket stays silent; on the passive node, while no socket
+	 * serves the tuple (being built, or discarded), neither does the
+	 * stack: the listener would reset the client's segments. */
 	if ((c->role == DTCP_ROLE_ACTIVE && dtcp_active_diverting(st)) ||
-	    (c->role == DTCP_ROLE_PASSIVE && st == DTCP_CONN_RETURNED)) {
+	    (c->role == DTCP_ROLE_PASSIVE &&
+	     (st == DTCP_CONN_RETURNED || st == DTCP_CONN_BUILDING))) {
 		dtcp_stat_inc(dn, DTCP_STAT_FROZEN_DROPPED);
 		verdict = NF_DROP;
 	}

@@ -17,5 +17,7 @@ struct dtcp_net;
 void dtcp_hooks_need(bool more);
 int dtcp_hooks_register(struct dtcp_net *dn);
 void dtcp_hooks_unregister(struct dtcp_net *dn);
+/* Module exit: no deferred key update may still be pending. */
+void dtcp_hooks_exit(void);
 
 #endif /* _DTCP_HOOKS_H */

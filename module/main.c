@@ -12,6 +12,7 @@
 #include "conn.h"
 #include "handoff.h"
 #include "netlink.h"
+#include "hooks.h"
 #include "netns.h"
 
 struct dtcp_live dtcp_live;
@@ -56,6 +57,7 @@ static void __exit dtcp_exit(void)
 	dtcp_netlink_exit();
 	dtcp_netns_exit();
 	dtcp_conn_exit();
+	dtcp_hooks_exit();
 	for (i = 1; i < __DTCP_CNT_MAX; i++)
 		WARN(atomic_read(&dtcp_live.count[i]),
 		     "dtcp: %d live objects of kind %d at unload\n",

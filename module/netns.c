@@ -90,6 +90,8 @@ static int __net_init dtcp_net_init(struct net *net)
 	mutex_init(&dn->lock);
 	xa_init(&dn->peers);
 	xa_init(&dn->conns_by_id);
+	xa_init(&dn->tombs);
+	INIT_DELAYED_WORK(&dn->tomb_gc, dtcp_tomb_gc);
 	spin_lock_init(&dn->accept_lock);
 	INIT_LIST_HEAD(&dn->accept_queue);
 	init_waitqueue_head(&dn->accept_wait);
@@ -114,6 +116,7 @@ static void dtcp_net_flush_conns(struct dtcp_net *dn)
 			dtcp_passive_flush_one(c);
 		dtcp_conn_put(c);
 	}
+	rcu_barrier();	/* the tables' references go after a grace period */
 	flush_workqueue(dtcp_wq);
 }
 
@@ -131,6 +134,7 @@ static void __net_exit dtcp_net_exit(struct net *net)
 	WARN_ON(atomic_read(&dn->n_conns));
 	rhashtable_destroy(&dn->conns_by_tuple);
 	xa_destroy(&dn->conns_by_id);
+	dtcp_tomb_flush(dn);
 	mutex_lock(&dn->lock);
 	xa_for_each(&dn->peers, id, p)
 		dtcp_peer_del(dn, id);

@@ -10,6 +10,7 @@
 #include <linux/mutex.h>
 #include <linux/netfilter.h>
 #include <linux/wait.h>
+#include <linux/workqueue.h>
 #include <linux/rhashtable-types.h>
 #include <linux/types.h>
 #include <linux/xarray.h>
@@ -47,6 +48,11 @@ struct dtcp_net {
 	struct xarray conns_by_id;
 	atomic_t next_conn_id;
 	atomic_t n_conns;
+	/* Passive side: hand-offs that are over, (origin, id) -> jiffies, so
+	 * that a late duplicate HANDOFF is not served again. */
+	struct xarray tombs;
+	atomic_t n_tombs;
+	struct delayed_work tomb_gc;
 
 	/* Passive side: hand-offs waiting for the application. */
 	spinlock_t accept_lock;

@@ -31,9 +31,16 @@
 #define DTCP_DRAIN_MAX_S	30	/* give up on the client's ACK after this */
 #define DTCP_RETURN_TRIES	12
 #define DTCP_PASSIVE_MAX	1024	/* concurrent hand-offs served per node */
+/*
+ * After its socket is gone an entry stays this long (state RETURNED): client
+ * segments injected just before may still wait in the receive backlog, and
+ * with no entry to silence the tuple the listener would answer them with a
+ * reset.  A new hand-off of the same connection cuts it short.
+ */
+#define DTCP_LINGER_MS		1000
 
 static struct proto dtcp_prot_passive;
-static void dtcp_passive_returned(struct dtcp_conn *c);
+static void dtcp_passive_expedite(struct dtcp_conn *c);
 
 static void dtcp_send_code(struct dtcp_net *dn, u32 peer, u8 type, u32 origin, u32 hid, int code)
 {
@@ -67,10 +74,8 @@ static struct sk_buff *dtcp_segment_copy(const struct dtcp_msg *m, struct net_de
 /* Unlink an entry and drop the hooks' interest in it (process context). */
 static void dtcp_passive_unlink(struct dtcp_conn *c)
 {
-	bool was = c->in_table;
-
-	dtcp_conn_unlink(c);
-	if (was)
+	dtcp_tomb_add(c->dn, c->origin, c->hid);
+	if (dtcp_conn_unlink(c))
 		dtcp_hooks_need(false);
 }
 
@@ -84,8 +89,13 @@ static void dtcp_passive_build(struct work_struct *w)
 	int ret, tries;
 
 	for (tries = 0;; tries++) {
+		/* Another copy of this HANDOFF was refused meanwhile. */
+		if (dtcp_tomb_find(dn, c->origin, c->hid)) {
+			dtcp_conn_put(c);
+			return;
+		}
 		ret = dtcp_conn_insert(c, GFP_KERNEL);
-		if (ret != -EEXIST || tries >= 200)
+		if (ret != -EEXIST)
 			break;
 		old = dtcp_conn_by_key(dn, c->origin, c->hid);
 		if (old) {
@@ -94,21 +104,47 @@ static void dtcp_passive_build(struct work_struct *w)
 			dtcp_conn_put(c);
 			return;
 		}
+		if (tries >= 200)
+			break;
 		/* The same connection's previous visit here, still waiting for its
-		 * RETURN_ACK: a new HANDOFF means the active node has it back. */
+		 * RETURN_ACK or lingering: a new HANDOFF means the active node
+		 * has it back.  Take its place in one step (the tuple is never
+		 * without an entry that silences the stack), then end it. */
 		old = dtcp_conn_by_tuple(dn, &c->tuple);
-		if (old && old->role == DTCP_ROLE_PASSIVE)
-			dtcp_passive_returned(old);
+		if (old && old->role == DTCP_ROLE_PASSIVE &&
+		    READ_ONCE(old->state) == DTCP_CONN_RETURNED) {
+			ret = dtcp_conn_replace(old, c);
+			if (!ret) {
+				dtcp_tomb_add(dn, old->origin, old->hid);
+				dtcp_hooks_need(false);	/* the old entry's share */
+				dtcp_passive_expedite(old);
+				dtcp_conn_put(old);
+				break;
+			}
+		}
 		if (old)
 			dtcp_conn_put(old);
 		usleep_range(500, 1000);
 	}
 	if (ret) {
-		dtcp_send_code(dn, c->peer, DTCP_MSG_NACK, c->origin, c->hid, EBUSY);
+		/* Refused for good: first the tombstone (no copy is built from
+		 * now on), then one that made it in just before answers. */
+		dtcp_tomb_add(dn, c->origin, c->hid);
+		old = dtcp_conn_by_key(dn, c->origin, c->hid);
+		if (old)
+			dtcp_conn_put(old);
+		else
+			dtcp_send_code(dn, c->peer, DTCP_MSG_NACK, c->origin, c->hid, EBUSY);
 		dtcp_conn_put(c);
 		return;
 	}
 	dtcp_hooks_need(true);
+	if (dtcp_tomb_find(dn, c->origin, c->hid)) {
+		/* A copy was refused while this one went in: it must not serve. */
+		dtcp_passive_unlink(c);
+		dtcp_conn_put(c);
+		return;
+	}
 	ret = dtcp_state_build(dn->net, &c->tuple, &c->st, &sock);
 	if (!ret && !try_module_get(THIS_MODULE)) {
 		sock_release(sock);
@@ -161,6 +197,12 @@ static void dtcp_passive_handoff(struct dtcp_net *dn, const struct dtcp_msg *m)
 		dtcp_conn_put(c);
 		return;
 	}
+	if (dtcp_tomb_find(dn, m->origin, m->hid)) {
+		/* A late copy of a hand-off that is over: serving it again would
+		 * put a stale socket on the wire. */
+		dtcp_stat_inc(dn, DTCP_STAT_DROP_STALE);
+		return;
+	}
 	if (m->origin != m->sender || m->laddr != READ_ONCE(dn->vip))
 		refuse = EINVAL;
 	else if (!READ_ONCE(dn->n_listeners))
@@ -168,6 +210,7 @@ static void dtcp_passive_handoff(struct dtcp_net *dn, const struct dtcp_msg *m)
 	else if (atomic_read(&dn->n_conns) >= DTCP_PASSIVE_MAX)
 		refuse = EBUSY;
 	if (refuse) {
+		dtcp_tomb_add(dn, m->origin, m->hid);	/* a later copy is no better */
 		dtcp_send_code(dn, m->sender, DTCP_MSG_NACK, m->origin, m->hid, refuse);
 		return;
 	}
@@ -226,6 +269,7 @@ static void dtcp_passive_segment(struct dtcp_net *dn, const struct dtcp_msg *m,
 	dtcp_conn_put(c);
 }
 
+/* The RETURN, or the ABORT that replaces it when serving failed. */
 static void dtcp_send_return(struct dtcp_net *dn, struct dtcp_conn *c)
 {
 	struct dtcp_wire_state ws;
@@ -234,6 +278,10 @@ static void dtcp_send_return(struct dtcp_net *dn, struct dtcp_conn *c)
 	__be32 pos[2];
 	u32 off = 0;
 
+	if (c->failed) {
+		dtcp_send_code(dn, c->peer, DTCP_MSG_ABORT, c->origin, c->hid, c->failed);
+		return;
+	}
 	dtcp_wire_put_state(&ws, &c->st);
 	do {
 		u32 n = min_t(u32, c->data_len - off, DTCP_WIRE_CHUNK);
@@ -250,12 +298,26 @@ static void dtcp_send_return(struct dtcp_net *dn, struct dtcp_conn *c)
 	} while (off < c->data_len);
 }
 
-/* RETURN retransmission until RETURN_ACK, then the entry goes. */
+/*
+ * RETURN retransmission until RETURN_ACK, then the linger, then the entry
+ * goes.  This work owns a reference from the moment the entry is RETURNED.
+ */
 static void dtcp_passive_rtx(struct work_struct *w)
 {
 	struct dtcp_conn *c = container_of(to_delayed_work(w), struct dtcp_conn, rtx);
 	struct dtcp_net *dn = c->dn;
 
+	if (READ_ONCE(c->lingering)) {
+		/* Whoever queues this work does it under the lock, and not once
+		 * retired: after the cancel nothing of it is left pending. */
+		spin_lock_bh(&c->lock);
+		c->retired = true;
+		spin_unlock_bh(&c->lock);
+		cancel_delayed_work(&c->rtx);
+		dtcp_passive_unlink(c);
+		dtcp_conn_put(c);	/* the rtx reference */
+		return;
+	}
 	if (READ_ONCE(c->result) == 1 || c->rtx_count >= DTCP_RETURN_TRIES) {
 		if (READ_ONCE(c->result) != 1)
 			pr_warn_ratelimited("dtcp: node %u never acknowledged hand-off %u's return\n",
@@ -263,10 +325,11 @@ static void dtcp_passive_rtx(struct work_struct *w)
 		/* Once: a late RETURN_ACK must not queue this work again. */
 		spin_lock_bh(&c->lock);
 		c->rtx_done = true;
+		if (!c->lingering) {	/* else cut short already */
+			c->lingering = true;
+			mod_delayed_work(dtcp_wq, &c->rtx, msecs_to_jiffies(DTCP_LINGER_MS));
+		}
 		spin_unlock_bh(&c->lock);
-		cancel_delayed_work(&c->rtx);
-		dtcp_passive_unlink(c);
-		dtcp_conn_put(c);	/* the rtx reference */
 		return;
 	}
 	c->rtx_count++;
@@ -283,10 +346,11 @@ static void dtcp_passive_finish(struct work_struct *w)
 	struct sock *sk = c->sk;
 	u8 *unread = NULL;
 	u32 unread_len = 0;
+	bool aborted;
 	int ret = 0;
 
 	lock_sock(sk);
-	if (c->aborted)
+	if (READ_ONCE(c->aborted))
 		goto discard;
 	if (!dtcp_state_quiescent(sk, true) &&
 	    (sk->sk_state == TCP_ESTABLISHED || sk->sk_state == TCP_CLOSE_WAIT) &&
@@ -309,44 +373,60 @@ static void dtcp_passive_finish(struct work_struct *w)
 		dtcp_state_capture(sk, &c->st);
 	}
 discard:
-	/* Before RETURNED: a RETURN_ACK may reschedule it from then on. */
+	/* Before RETURNED: from then on a RETURN_ACK or a new hand-off of the
+	 * connection may queue the work, which owns a reference of its own. */
 	INIT_DELAYED_WORK(&c->rtx, dtcp_passive_rtx);
+	c->rtx_count = 0;
+	dtcp_conn_get(c);
+	/* Under the lock: an ABORT changes nothing once the entry is RETURNED. */
+	spin_lock_bh(&c->lock);
+	aborted = c->aborted;
+	if (aborted) {
+		c->rtx_done = true;	/* nothing to return */
+		c->lingering = true;
+	}
 	/* From here the hooks drop anything still addressed from this tuple. */
 	WRITE_ONCE(c->state, DTCP_CONN_RETURNED);
-	local_bh_disable();
-	bh_lock_sock(sk);
-	tcp_done(sk);
-	bh_unlock_sock(sk);
-	local_bh_enable();
+	spin_unlock_bh(&c->lock);
+	/* An orphan that died on its own (reset, retransmissions exhausted)
+	 * is destroyed already: tcp_done() once more would free it twice. */
+	if (sk->sk_state != TCP_CLOSE) {
+		local_bh_disable();
+		bh_lock_sock(sk);
+		tcp_done(sk);
+		bh_unlock_sock(sk);
+		local_bh_enable();
+	}
 	release_sock(sk);
 
-	if (ret || c->aborted) {
-		if (c->aborted) {
-			/* The active node took the connection back: nothing to return. */
-			kvfree(unread);
-			dtcp_passive_unlink(c);
-			dtcp_conn_put(c);
-			return;
-		}
+	if (aborted) {
+		/* The active node took the connection back: nothing to return. */
+		kvfree(unread);
+		spin_lock_bh(&c->lock);
+		if (!c->retired)
+			queue_delayed_work(dtcp_wq, &c->rtx, msecs_to_jiffies(DTCP_LINGER_MS));
+		spin_unlock_bh(&c->lock);
+		dtcp_conn_put(c);	/* the close reference */
+		return;
+	}
+	if (ret) {
+		/* Failed: the connection cannot go back.  The ABORT saying so is
+		 * retransmitted like a RETURN until acknowledged: the active
+		 * node must not wait for it forever. */
 		pr_warn_ratelimited("dtcp: hand-off %u/%u failed on the passive node: %d (state %d, error %d)\n",
 				    c->origin, c->hid, ret, sk->sk_state, sk->sk_err);
-		dtcp_send_code(dn, c->peer, DTCP_MSG_ABORT, c->origin, c->hid, -ret);
-		kvfree(unread);
-		dtcp_passive_unlink(c);
-		dtcp_conn_put(c);
-		return;
+		c->failed = -ret;
 	}
 	kvfree(c->data);	/* the request */
 	c->data = unread;
 	c->data_len = unread_len;
-	c->rtx_count = 0;
-	WRITE_ONCE(c->result, 0);
-	/* The retransmission work owns the reference from here; it may run
-	 * (on a fast RETURN_ACK) before the first RETURN is even out. */
-	dtcp_conn_get(c);
-	queue_delayed_work(dtcp_wq, &c->rtx, msecs_to_jiffies(20));
+	/* It may run (on a fast RETURN_ACK) before the first RETURN is out. */
+	spin_lock_bh(&c->lock);
+	if (!c->lingering)
+		queue_delayed_work(dtcp_wq, &c->rtx, msecs_to_jiffies(20));
+	spin_unlock_bh(&c->lock);
 	dtcp_send_return(dn, c);
-	dtcp_conn_put(c);
+	dtcp_conn_put(c);	/* the close reference */
 }
 
 static enum hrtimer_restart dtcp_drain_poll(struct hrtimer *t)
@@ -391,19 +471,40 @@ static void dtcp_passive_close(struct sock *sk, long timeout)
 		module_put(THIS_MODULE);
 		return;
 	}
-	/* Like tcp_close(): the protocol owns the orphan from now on. */
-	sock_orphan(sk);
-	this_cpu_inc(*sk->sk_prot->orphan_count);
-	if (!c->aborted)
-		WRITE_ONCE(c->state, DTCP_CONN_DRAINING);
-	release_sock(sk);
+	if (sk->sk_state == TCP_CLOSE) {
+		/* Died while served (reset by the client, ...): the stack's own
+		 * close destroys it; the worker reports the failure. */
+		release_sock(sk);
+		tcp_close(sk, 0);
+	} else {
+		/* Like tcp_close(): the protocol owns the orphan from now on. */
+		sock_orphan(sk);
+		this_cpu_inc(*sk->sk_prot->orphan_count);
+		if (!c->aborted)
+			WRITE_ONCE(c->state, DTCP_CONN_DRAINING);
+		release_sock(sk);
+	}
 
 	c->drain_deadline = jiffies + DTCP_DRAIN_MAX_S * HZ;
 	INIT_WORK(&c->finish_work, dtcp_passive_finish);
 	hrtimer_init(&c->drain, CLOCK_MONOTONIC, HRTIMER_MODE_REL_SOFT);
 	c->drain.function = dtcp_drain_poll;
+	/* The socket's module reference goes to the entry: the timer and the
+	 * works below run module code until the entry is freed. */
+	c->holds_module = true;
 	hrtimer_start(&c->drain, 0, HRTIMER_MODE_REL_SOFT);	/* keeps our reference */
-	module_put(THIS_MODULE);
+}
+
+/* A new hand-off of the same connection needs the tuple: no linger. */
+static void dtcp_passive_expedite(struct dtcp_conn *c)
+{
+	spin_lock_bh(&c->lock);
+	if (READ_ONCE(c->state) == DTCP_CONN_RETURNED && !c->retired) {
+		c->rtx_done = true;
+		c->lingering = true;
+		mod_delayed_work(dtcp_wq, &c->rtx, 0);
+	}
+	spin_unlock_bh(&c->lock);
 }
 
 /* The active node has the connection back: finish with this entry. */
@@ -411,7 +512,7 @@ static void dtcp_passive_returned(struct dtcp_conn *c)
 {
 	spin_lock_bh(&c->lock);
 	if (READ_ONCE(c->state) == DTCP_CONN_RETURNED && !c->aborted && !c->rtx_done &&
-	    READ_ONCE(c->result) != 1) {
+	    !c->lingering && READ_ONCE(c->result) != 1) {
 		WRITE_ONCE(c->result, 1);
 		mod_delayed_work(dtcp_wq, &c->rtx, 0);
 	}
@@ -440,8 +541,13 @@ static void dtcp_passive_abort(struct dtcp_net *dn, const struct dtcp_msg *m)
 	struct dtcp_conn *c = dtcp_conn_by_key(dn, m->origin, m->hid);
 	u8 st;
 
-	if (!c)
+	if (!c) {
+		/* Before the HANDOFF itself (or after it was refused): a copy
+		 * still on its way must not be served. */
+		if (m->sender == m->origin)
+			dtcp_tomb_add(dn, m->origin, m->hid);
 		return;
+	}
 	spin_lock(&c->lock);
 	st = READ_ONCE(c->state);
 	if (m->sender == c->peer && !c->aborted && st != DTCP_CONN_RETURNED) {

@@ -60,6 +60,8 @@ std::string stat_name(uint16_t type)
     case DTCP_STAT_DROP_BAD_MAC: return "drop_bad_mac";
     case DTCP_STAT_DROP_REPLAY: return "drop_replay";
     case DTCP_STAT_DROP_NO_CONN: return "drop_no_conn";
+    case DTCP_STAT_DROP_STALE: return "drop_stale";
+    case DTCP_STAT_HANDOFF_TIMEOUT: return "handoff_timeout";
     default: return "stat-" + std::to_string(type);
     }
 }
