@@ -4,7 +4,6 @@
 # every hand-off succeeds (no fallback); counters return to zero.
 . "$DTCP_ROOT/tests/vm/lib.sh"
 . "$DTCP_ROOT/tests/vm/handoff-lib.sh"
-known_bug "on 6.1, 1 MiB responses interleaved with 64 KiB uploads end in a connection reset; with several connections the passive node shows the same race as t-ho-concurrent"
 cluster_up 3
 servers_up dtcp
 

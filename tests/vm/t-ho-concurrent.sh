@@ -1,8 +1,7 @@
 # Issue scenario 2: concurrent connections with random owners
-# (HO_CONNS x HO_REQUESTS, default 50 x 200; CI runs a smaller count).
+# (HO_CONNS x HO_REQUESTS, default 50 x 200).
 . "$DTCP_ROOT/tests/vm/lib.sh"
 . "$DTCP_ROOT/tests/vm/handoff-lib.sh"
-known_bug "many concurrent hand-offs hit a reference-count race in the passive node (connection resets, refcount warnings)"
 CLIENT_TIMEOUT=120
 cluster_up 3
 servers_up dtcp

@@ -2,7 +2,6 @@
 # response, on the same connection, repeatedly.
 . "$DTCP_ROOT/tests/vm/lib.sh"
 . "$DTCP_ROOT/tests/vm/handoff-lib.sh"
-known_bug_on 6.1. "uploads that arrive while the passive node drains end, now and then, in a connection reset"
 CLIENT_TIMEOUT=120
 cluster_up 3
 servers_up dtcp
