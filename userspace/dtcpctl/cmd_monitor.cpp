@@ -17,7 +17,11 @@ namespace dtcpctl {
 
 int cmd_monitor(const Options& opt)
 {
-    // The signals arrive on a descriptor, so the loop ends cleanly.
+    // The signals arrive on a descriptor, so the loop ends cleanly.  A
+    // shell starts background jobs with SIGINT ignored; an ignored signal
+    // never reaches the descriptor, so take the default disposition back.
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
     sigset_t sigs;
     sigemptyset(&sigs);
     sigaddset(&sigs, SIGINT);
