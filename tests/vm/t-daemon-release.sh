@@ -45,7 +45,7 @@ EOF
 
 ctl() { local ns=$1; shift; in_ns "$ns" "$DTCPCTL" "$@"; }
 daemon_is() { ctl "$1" -j status 2>/dev/null | jq -e --argjson d "$2" '.daemon == $d' >/dev/null; }
-show() { local f; for f in "$dir"/*.log "$dir"/mon.*; do [ -f "$f" ] && sed "s|^|    $(basename "$f")| |" "$f"; done; }
+show() { local f; for f in "$dir"/*.log "$dir"/mon.*; do [ -f "$f" ] && sed "s/^/    $(basename "$f")| /" "$f"; done; }
 
 # No daemon yet, in either namespace.
 daemon_is "$NS_A" false || die "daemon reported before one ran: $(ctl "$NS_A" -j status)"
