@@ -5,7 +5,14 @@
  * Every request is validated against one family-wide attribute policy in
  * strict mode; errors carry an extended-ack message naming the attribute.
  * Mutating operations need CAP_NET_ADMIN in the namespace's user namespace.
+ *
+ * A daemon (dtcpd) registers its request socket with SET_DAEMON; a netlink
+ * notifier sees that socket released (the daemon exited or was killed),
+ * forgets it and multicasts DTCP_EV_DAEMON_GONE, so status always says
+ * whether a daemon is running.
  */
+#include <linux/netlink.h>
+#include <linux/notifier.h>
 #include <linux/string.h>
 #include <net/genetlink.h>
 #include <net/netlink.h>
@@ -54,7 +61,7 @@ static const struct nla_policy dtcp_policy[DTCP_A_MAX + 1] = {
 	[DTCP_A_PEER]		= NLA_POLICY_NESTED(dtcp_peer_policy),
 	[DTCP_A_CONN]		= { .type = NLA_REJECT },
 	[DTCP_A_STATS]		= { .type = NLA_REJECT },
-	[DTCP_A_DAEMON]		= { .type = NLA_REJECT },
+	[DTCP_A_DAEMON]		= NLA_POLICY_MAX(NLA_U8, 1),
 };
 
 static int dtcp_put_counters(struct sk_buff *skb)
@@ -105,7 +112,8 @@ static int dtcp_fill_status(struct sk_buff *skb, struct dtcp_net *dn)
 	    (dn->node_id && nla_put_u32(skb, DTCP_A_NODE_ID, dn->node_id)) ||
 	    (dn->tunnel_port && nla_put_u16(skb, DTCP_A_TUNNEL_PORT, dn->tunnel_port)) ||
 	    (dn->vip && nla_put_in_addr(skb, DTCP_A_VIP, dn->vip)) ||
-	    nla_put_u8(skb, DTCP_A_KEY_SET, dn->key_set))
+	    nla_put_u8(skb, DTCP_A_KEY_SET, dn->key_set) ||
+	    nla_put_u8(skb, DTCP_A_DAEMON, dn->daemon_portid != 0))
 		goto out;
 	ret = dtcp_put_counters(skb);
 	if (!ret)
@@ -200,6 +208,63 @@ out:
 		dtcp_netlink_notify(genl_info_net(info), DTCP_EV_CONFIG_CHANGED);
 	return ret;
 }
+
+static int dtcp_nl_set_daemon(struct sk_buff *skb, struct genl_info *info)
+{
+	struct dtcp_net *dn = dtcp_net(genl_info_net(info));
+	bool on = !info->attrs[DTCP_A_DAEMON] || nla_get_u8(info->attrs[DTCP_A_DAEMON]);
+	u32 portid = info->snd_portid;
+	int ev = 0, ret = 0;
+
+	mutex_lock(&dn->lock);
+	if (on) {
+		if (dn->daemon_portid && dn->daemon_portid != portid) {
+			NL_SET_ERR_MSG(info->extack, "another daemon is registered in this namespace");
+			ret = -EBUSY;
+		} else if (!dn->daemon_portid) {
+			WRITE_ONCE(dn->daemon_portid, portid);
+			ev = DTCP_EV_DAEMON_UP;
+		}
+	} else if (dn->daemon_portid == portid) {
+		WRITE_ONCE(dn->daemon_portid, 0);
+		ev = DTCP_EV_DAEMON_GONE;
+	} else {
+		NL_SET_ERR_MSG(info->extack, "this socket is not the registered daemon");
+		ret = -ENOENT;
+	}
+	mutex_unlock(&dn->lock);
+	if (ev)
+		dtcp_netlink_notify(genl_info_net(info), ev);
+	return ret;
+}
+
+/* A netlink socket is being released: if it was the daemon's, forget it. */
+static int dtcp_netlink_event(struct notifier_block *nb, unsigned long event, void *ptr)
+{
+	struct netlink_notify *n = ptr;
+	struct dtcp_net *dn;
+	bool gone = false;
+
+	if (event != NETLINK_URELEASE || n->protocol != NETLINK_GENERIC || !n->portid)
+		return NOTIFY_DONE;
+	dn = dtcp_net(n->net);
+	/* Unlocked peek: most released sockets are not the daemon's. */
+	if (READ_ONCE(dn->daemon_portid) != n->portid)
+		return NOTIFY_DONE;
+	mutex_lock(&dn->lock);
+	if (dn->daemon_portid == n->portid) {
+		WRITE_ONCE(dn->daemon_portid, 0);
+		gone = true;
+	}
+	mutex_unlock(&dn->lock);
+	if (gone)
+		dtcp_netlink_notify(n->net, DTCP_EV_DAEMON_GONE);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block dtcp_netlink_notifier = {
+	.notifier_call = dtcp_netlink_event,
+};
 
 static int dtcp_parse_peer(struct genl_info *info, struct nlattr **tb)
 {
@@ -360,6 +425,11 @@ static const struct genl_ops dtcp_genl_ops[] = {
 		.cmd = DTCP_CMD_GET_CONNS,
 		.dumpit = dtcp_nl_get_conns,
 	},
+	{
+		.cmd = DTCP_CMD_SET_DAEMON,
+		.doit = dtcp_nl_set_daemon,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
 };
 
 static const struct genl_multicast_group dtcp_mcgrps[] = {
@@ -403,10 +473,19 @@ void dtcp_netlink_notify(struct net *net, enum dtcp_event ev)
 
 int __init dtcp_netlink_init(void)
 {
-	return genl_register_family(&dtcp_genl_family);
+	int ret;
+
+	ret = netlink_register_notifier(&dtcp_netlink_notifier);
+	if (ret)
+		return ret;
+	ret = genl_register_family(&dtcp_genl_family);
+	if (ret)
+		netlink_unregister_notifier(&dtcp_netlink_notifier);
+	return ret;
 }
 
 void dtcp_netlink_exit(void)
 {
 	genl_unregister_family(&dtcp_genl_family);
+	netlink_unregister_notifier(&dtcp_netlink_notifier);
 }

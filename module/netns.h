@@ -37,6 +37,7 @@ struct dtcp_net {
 	__be32 vip;			/* 0: unset */
 	bool key_set;
 	u8 key[DTCP_KEY_LEN];
+	u32 daemon_portid;		/* netlink port of the registered daemon, 0: none */
 	struct xarray peers;		/* id -> struct dtcp_peer, RCU readers */
 	unsigned int n_peers;
 	struct socket __rcu *tunnel;	/* UDP tunnel socket, while a port is set */

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -86,6 +87,20 @@ struct Conn {
     uint64_t bytes = 0;
 };
 
+// A module notification (DTCP_CMD_EVENT on the "events" multicast group).
+struct Event {
+    uint32_t type = 0;  // enum dtcp_event
+    std::optional<uint32_t> node_id;
+    std::optional<bool> daemon;       // DTCP_A_DAEMON, if the event carries it
+    std::optional<uint32_t> peer_id;  // from a PEER nest
+    std::optional<bool> peer_up;
+    std::optional<uint32_t> conn_id;  // from a CONN nest
+    std::optional<uint32_t> conn_origin;
+    std::optional<uint32_t> conn_peer;
+    std::optional<Ip4> client;
+    std::optional<uint16_t> client_port;
+};
+
 // Name of a live-object counter (enum dtcp_counter_attr), "counter-N" if unknown.
 std::string counter_name(uint16_t type);
 // Name of a statistic (enum dtcp_stat_attr), "stat-N" if unknown.
@@ -94,6 +109,12 @@ std::string stat_name(uint16_t type);
 std::string role_name(uint8_t role);
 // "freezing", "handed-out", ...; "state-N" if unknown.
 std::string conn_state_name(uint8_t state);
+// "config-changed", "peer-changed", "handoff-failed", "daemon-up",
+// "daemon-gone"; "event-N" if unknown.
+std::string event_name(uint32_t type);
+// One line for a log: "configuration changed", "peer changed peer 2 down",
+// "hand-off failed conn 17 with node 3", "daemon gone", ...
+std::string event_text(const Event& e);
 // Dotted quad of a be32 address, and back (EINVAL on anything else).
 std::string ip4_str(Ip4 addr);
 Result<Ip4> parse_ip4(const std::string& text);
@@ -106,6 +127,8 @@ void encode_peer_id(nl::Message& msg, uint32_t id);          // DEL_PEER
 // One message of a GET_PEERS / GET_CONNS dump: one PEER / CONN nest.
 Result<Peer> decode_peer(const nlmsghdr* nlh);
 Result<Conn> decode_conn(const nlmsghdr* nlh);
+Result<Event> decode_event(const nlmsghdr* nlh);
+void encode_daemon(nl::Message& msg, bool on);               // SET_DAEMON
 // Parse a cluster key written as 64 hex digits (whitespace around it ignored).
 Result<std::array<uint8_t, DTCP_KEY_LEN>> parse_key_hex(const std::string& text);
 
@@ -120,6 +143,9 @@ public:
                           std::optional<bool> up = std::nullopt);
     Result<void> set_peer(const PeerUpdate& peer);
     Result<void> del_peer(uint32_t id);
+    // Register this socket as the namespace's daemon (on) or unregister it.
+    // The module forgets the registration when the socket is closed.
+    Result<void> set_daemon(bool on = true);
     // Dumps; restarted (a few times) when the kernel flags NLM_F_DUMP_INTR.
     Result<std::vector<Peer>> peers();
     Result<std::vector<Conn>> conns();
@@ -129,6 +155,24 @@ private:
     template <typename T>
     Result<std::vector<T>> dump(uint8_t cmd, Result<T> (*decode)(const nlmsghdr*));
     explicit Control(nl::GenlSocket s) : sock_(std::move(s)) {}
+    nl::GenlSocket sock_;
+};
+
+// A socket subscribed to the module's "events" group, non-blocking: poll
+// fd() for POLLIN, then drain().
+class EventStream {
+public:
+    // ENOENT (with a message saying so) when the module is not loaded.
+    static Result<EventStream> open();
+
+    int fd() const { return sock_.fd(); }
+    // Decode every pending event, calling @cb for each (an undecodable one
+    // as an Error), until none is left.  ENOBUFS: events were lost because
+    // the socket's buffer overflowed (the stream stays usable).
+    Result<void> drain(const std::function<void(const Result<Event>&)>& cb);
+
+private:
+    explicit EventStream(nl::GenlSocket s) : sock_(std::move(s)) {}
     nl::GenlSocket sock_;
 };
 

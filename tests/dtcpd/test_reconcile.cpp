@@ -18,7 +18,7 @@ public:
     bool vip_supported = true;
     int fail_config = 0;  // errno for SET_CONFIG, 0: accept
 
-    Result<void> set_config(const ModuleConfig& c) override
+    Result<void> set_config(const dtcp::ConfigUpdate& c) override
     {
         std::string s = "config";
         if (c.node_id) s += " id=" + std::to_string(*c.node_id);
@@ -32,10 +32,11 @@ public:
             return dtcp::Error{fail_config, "refused"};
         return {};
     }
-    Result<void> set_peer(const ModulePeer& p) override
+    Result<void> set_peer(const dtcp::PeerUpdate& p) override
     {
         calls.push_back("set " + std::to_string(p.id) + " " + ipv4_to_string(p.addr) + ":" +
-                        std::to_string(p.port) + (p.up ? " up" : " down"));
+                        (p.port ? std::to_string(*p.port) : "-") +
+                        (p.up ? (*p.up ? " up" : " down") : " unchanged"));
         if (!peer_ops)
             return dtcp::Error{EOPNOTSUPP, ""};
         return {};
@@ -47,7 +48,7 @@ public:
             return dtcp::Error{EOPNOTSUPP, ""};
         return {};
     }
-    Result<ModuleStatus> status() override { return ModuleStatus{}; }
+    Result<dtcp::Status> status() override { return dtcp::Status{}; }
 };
 
 const char* kBase = "[node]\nid = 1\nvip = \"198.18.0.100\"\n"
@@ -175,12 +176,12 @@ TEST_CASE("a reloaded module is recognised by its empty configuration", "[dtcpd]
 {
     Config c = cfg(std::string(kBase));
     c.cluster_key = Key{};
-    ModuleStatus st;
+    dtcp::Status st;
     st.node_id = 1;
     st.tunnel_port = 7400;
     st.key_set = true;
     CHECK(!Reconciler::module_reset(st, c));
-    ModuleStatus empty;  // what a freshly loaded module reports
+    dtcp::Status empty;  // what a freshly loaded module reports
     CHECK(Reconciler::module_reset(empty, c));
     st.node_id = 5;  // changed behind dtcpd's back
     CHECK(Reconciler::module_reset(st, c));

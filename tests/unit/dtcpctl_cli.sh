@@ -31,13 +31,18 @@ usage_error config set
 usage_error config set --vip 1.2.3
 usage_error config set --vip 1.2.3.4.5
 usage_error stats -x
+usage_error monitor extra
+usage_error monitor --count 3
+usage_error config show extra
 
 help=$("$D" --help) || die "--help failed"
-for cmd in status config peers peer conns stats; do
+for cmd in status config peers peer conns stats monitor; do
     grep -Eq "^  $cmd " <<<"$help" || die "--help does not list $cmd"
 done
 "$D" peer set --help | grep -q -- '--down' || die "peer set --help does not mention --down"
 "$D" config set --help | grep -q -- '--vip' || die "config set --help does not mention --vip"
+"$D" monitor --help | grep -q 'SIGINT' || die "monitor --help does not say how it ends"
+"$D" config show --help | grep -q 'peers' || die "config show --help does not mention peers"
 
 # shellcheck disable=SC1090
 source "$COMP"
@@ -50,6 +55,9 @@ complete_words() {
 }
 [ "$(complete_words dtcpctl pe)" = "peers peer" ] || die "completion of 'pe': $(complete_words dtcpctl pe)"
 [ "$(complete_words dtcpctl peer '')" = "set del" ] || die "completion of 'peer'"
+[ "$(complete_words dtcpctl mo)" = "monitor" ] || die "completion of 'mo': $(complete_words dtcpctl mo)"
+[ "$(complete_words dtcpctl monitor --j)" = "--json" ] || die "completion of 'monitor --j'"
+[ "$(complete_words dtcpctl config show -)" = "-j --json --help" ] || die "completion of 'config show -'"
 [ "$(complete_words dtcpctl -j config set --v)" = "--vip" ] || die "completion of 'config set --v'"
 [ "$(complete_words dtcpctl peer set 2 10.0.0.2 --d)" = "--down" ] || die "completion of 'peer set --d'"
 echo ok

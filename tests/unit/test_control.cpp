@@ -271,6 +271,86 @@ TEST_CASE("Names of roles, states and statistics", "[control]")
         CHECK(stat_name(t).rfind("stat-", 0) == std::string::npos);
 }
 
+TEST_CASE("Events decode into fields and one log line", "[control][events]")
+{
+    nl::Message ev(0x1b, 0, DTCP_CMD_EVENT, 1);
+    ev.put_u32(DTCP_A_EVENT, DTCP_EV_HANDOFF_FAILED);
+    size_t n = ev.nest_start(DTCP_A_CONN);
+    ev.put_u32(DTCP_CONN_A_ID, 17);
+    ev.put_u32(DTCP_CONN_A_PEER, 3);
+    ev.put_u32(DTCP_CONN_A_CLIENT, ip("198.18.1.2"));
+    ev.put_u16(DTCP_CONN_A_CLIENT_PORT, 40000);
+    put_u64_padded(ev, DTCP_CONN_A_BYTES, 5, DTCP_CONN_A_PAD);  // not part of an Event: ignored
+    ev.nest_end(n);
+    auto e = decode_event(ev.header());
+    REQUIRE(e.ok());
+    CHECK(e->type == DTCP_EV_HANDOFF_FAILED);
+    CHECK(e->conn_id == 17u);
+    CHECK(e->conn_peer == 3u);
+    CHECK(!e->conn_origin);
+    CHECK(e->client == ip("198.18.1.2"));
+    CHECK(event_name(e->type) == "handoff-failed");
+    CHECK(event_text(*e) == "hand-off failed conn 17 with node 3 client 198.18.1.2:40000");
+
+    nl::Message pe(0x1b, 0, DTCP_CMD_EVENT, 1);
+    pe.put_u32(DTCP_A_EVENT, DTCP_EV_PEER_CHANGED);
+    n = pe.nest_start(DTCP_A_PEER);
+    pe.put_u32(DTCP_PEER_A_ID, 2);
+    pe.put_u8(DTCP_PEER_A_UP, 0);
+    pe.nest_end(n);
+    auto p = decode_event(pe.header());
+    REQUIRE(p.ok());
+    CHECK(p->peer_id == 2u);
+    CHECK(p->peer_up == false);
+    CHECK(event_text(*p) == "peer changed peer 2 down");
+
+    // The daemon events: bare, or with the DAEMON flag.
+    nl::Message dg(0x1b, 0, DTCP_CMD_EVENT, 1);
+    dg.put_u32(DTCP_A_EVENT, DTCP_EV_DAEMON_GONE);
+    dg.put_u8(DTCP_A_DAEMON, 0);
+    dg.put_u32(DTCP_A_MAX + 3, 1);  // newer than this program
+    auto d = decode_event(dg.header());
+    REQUIRE(d.ok());
+    CHECK(d->type == DTCP_EV_DAEMON_GONE);
+    CHECK(d->daemon == false);
+    CHECK(event_name(d->type) == "daemon-gone");
+    CHECK(event_text(*d) == "daemon gone");
+    CHECK(event_name(DTCP_EV_DAEMON_UP) == "daemon-up");
+    CHECK(event_name(DTCP_EV_CONFIG_CHANGED) == "config-changed");
+    CHECK(event_name(DTCP_EV_PEER_CHANGED) == "peer-changed");
+    CHECK(event_name(42) == "event-42");
+    Event unknown;
+    unknown.type = 42;
+    unknown.node_id = 7;
+    CHECK(event_text(unknown) == "event 42 node 7");
+    // Every event the ABI defines has a name.
+    for (uint32_t t = DTCP_EV_CONFIG_CHANGED; t < __DTCP_EV_MAX; t++)
+        CHECK(event_name(t).rfind("event-", 0) == std::string::npos);
+
+    nl::Message none(0x1b, 0, DTCP_CMD_EVENT, 1);
+    CHECK(decode_event(none.header()).error().code == EPROTO);
+    nl::Message badpeer(0x1b, 0, DTCP_CMD_EVENT, 1);
+    badpeer.put_u32(DTCP_A_EVENT, DTCP_EV_PEER_CHANGED);
+    n = badpeer.nest_start(DTCP_A_PEER);
+    badpeer.put_u16(DTCP_PEER_A_ID, 2);  // u16 where a u32 belongs
+    badpeer.nest_end(n);
+    CHECK_FALSE(decode_event(badpeer.header()).ok());
+}
+
+TEST_CASE("SET_DAEMON carries the requested state", "[control]")
+{
+    nl::Message on(0x1b, NLM_F_REQUEST, DTCP_CMD_SET_DAEMON, 1);
+    encode_daemon(on, true);
+    auto a = nl::Attrs::parse_genl(on.header(), DTCP_A_MAX);
+    REQUIRE(a.ok());
+    CHECK(a->u8(DTCP_A_DAEMON) == 1);
+    nl::Message off(0x1b, NLM_F_REQUEST, DTCP_CMD_SET_DAEMON, 1);
+    encode_daemon(off, false);
+    auto b = nl::Attrs::parse_genl(off.header(), DTCP_A_MAX);
+    REQUIRE(b.ok());
+    CHECK(b->u8(DTCP_A_DAEMON) == 0);
+}
+
 TEST_CASE("NLMSG_DONE carries the dump's error", "[netlink]")
 {
     std::vector<uint8_t> buf(64, 0);

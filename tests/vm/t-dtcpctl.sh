@@ -15,7 +15,8 @@ grep -Eq '^node id +unset$' <<<"$out" || die "node id should be unset: $out"
 grep -Eq '^live objects +files 0  conns 0  handoffs 0  peers 0$' <<<"$out" || die "bad counters: $out"
 
 json=$(dtcpctl -j status) || die "dtcpctl -j status failed"
-jq -e '.abi_version == 1 and .node_id == null and .cluster_key_set == false and .live.conns == 0' \
+jq -e '.abi_version == 1 and .node_id == null and .cluster_key_set == false and .live.conns == 0 and
+       .daemon == false' \
     <<<"$json" >/dev/null || die "unexpected JSON: $json"
 
 # Configuration round trip.
@@ -24,7 +25,10 @@ dtcpctl config set --node-id 3 --port 7400 --key-file "$keyf" || die "config set
 json=$(dtcpctl -j status)
 jq -e '.node_id == 3 and .tunnel_port == 7400 and .cluster_key_set == true' <<<"$json" >/dev/null ||
     die "configuration not applied: $json"
-[ "$(dtcpctl config show)" = $'node-id 3\nport 7400\nkey set' ] || die "config show: $(dtcpctl config show)"
+want=$'node id      3\ntunnel port  7400\nvip          unset\ncluster key  set\npeers        none'
+[ "$(dtcpctl config show)" = "$want" ] || die "config show: $(dtcpctl config show)"
+jq -e '.node_id == 3 and .tunnel_port == 7400 and .vip == null and .cluster_key_set and .peers == []' \
+    <<<"$(dtcpctl config show -j)" >/dev/null || die "config show -j: $(dtcpctl config show -j)"
 
 # Bad usage: exit 2, configuration unchanged.
 dtcpctl config set --node-id 0 2>/dev/null; [ $? -eq 2 ] || die "node id 0 not refused as usage error"

@@ -54,7 +54,8 @@ for (( id = 2; id <= 257; id++ )); do dtcpctl peer del "$id" || die "peer del $i
 # VIP round trip.
 dtcpctl config set --vip 198.18.0.100 || die "config set --vip"
 [ "$(dtcpctl -j status | jq -r .vip)" = 198.18.0.100 ] || die "vip not applied: $(dtcpctl -j status)"
-dtcpctl config show | grep -qx 'vip 198.18.0.100' || die "config show: $(dtcpctl config show)"
+dtcpctl config show | grep -Eqx 'vip +198\.18\.0\.100' || die "config show: $(dtcpctl config show)"
+[ "$(dtcpctl -j config show | jq -r .vip)" = 198.18.0.100 ] || die "config show -j: $(dtcpctl -j config show)"
 dtcpctl config set --vip 1.2.3 2>/dev/null; [ $? -eq 2 ] || die "bad vip not a usage error"
 
 # No connections; statistics present, all counters numbers.

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "dtcpctl.hpp"
+#include "format.hpp"
 
 namespace dtcpctl {
 
@@ -17,20 +18,13 @@ int cmd_config_show(const Options& opt)
     auto st = ctl->status();
     if (!st)
         return fail("config show", st.error());
-    if (opt.json) {
-        nlohmann::json j;
-        j["node_id"] = st->node_id ? nlohmann::json(*st->node_id) : nlohmann::json(nullptr);
-        j["tunnel_port"] = st->tunnel_port ? nlohmann::json(*st->tunnel_port) : nlohmann::json(nullptr);
-        j["cluster_key_set"] = st->key_set;
-        j["vip"] = st->vip ? nlohmann::json(dtcp::ip4_str(*st->vip)) : nlohmann::json(nullptr);
-        fmt::print("{}\n", j.dump(2));
-        return kOk;
-    }
-    fmt::print("node-id {}\n", st->node_id ? std::to_string(*st->node_id) : "unset");
-    fmt::print("port {}\n", st->tunnel_port ? std::to_string(*st->tunnel_port) : "unset");
-    fmt::print("key {}\n", st->key_set ? "set" : "unset");
-    if (st->vip)
-        fmt::print("vip {}\n", dtcp::ip4_str(*st->vip));
+    auto peers = ctl->peers();
+    if (!peers)
+        return fail("config show", peers.error());
+    if (opt.json)
+        fmt::print("{}\n", config_json(*st, *peers).dump(2));
+    else
+        fmt::print("{}", config_table(*st, *peers));
     return kOk;
 }
 

@@ -42,6 +42,7 @@ int cmd_peer_del(const Options& opt, uint32_t id);
 
 int cmd_conns(const Options& opt);
 int cmd_stats(const Options& opt);
+int cmd_monitor(const Options& opt);
 
 // Adds the hint for CAP_NET_ADMIN to a bare EPERM from a mutation.
 dtcp::Error admin_error(dtcp::Error e, const std::string& what);

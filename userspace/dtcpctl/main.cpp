@@ -48,7 +48,7 @@ int main(int argc, char** argv)
 
     auto* config = app.add_subcommand("config", "show or change the node's configuration");
     config->require_subcommand(1);
-    config->add_subcommand("show", "the configuration the module holds");
+    config->add_subcommand("show", "the running configuration: node id, tunnel port, VIP, key, peers");
     auto* set = config->add_subcommand("set", "change node id, tunnel port or cluster key (needs CAP_NET_ADMIN)");
     ConfigSet cs;
     set->add_option("--node-id", cs.node_id, "this node's id")->check(CLI::Range(1, DTCP_NODE_ID_MAX));
@@ -73,6 +73,9 @@ int main(int argc, char** argv)
 
     auto* conns = app.add_subcommand("conns", "connections handed out or served for another node");
     auto* stats = app.add_subcommand("stats", "hand-off, tunnel and drop statistics");
+    auto* monitor = app.add_subcommand("monitor",
+                                       "print the module's events as they happen, one per line, "
+                                       "until SIGINT or SIGTERM");
 
     try {
         app.parse(argc, argv);
@@ -97,5 +100,7 @@ int main(int argc, char** argv)
         return cmd_conns(opt);
     if (stats->parsed())
         return cmd_stats(opt);
+    if (monitor->parsed())
+        return cmd_monitor(opt);
     return kUsage;
 }

@@ -170,6 +170,8 @@ Result<void> Daemon::start()
     }
     if (module_attached_ && module_->event_fd() < 0)
         log(Level::Warning, "not subscribed to the module's events");
+    if (module_attached_)
+        register_daemon();
     log(Level::Info, "heartbeats on " + ipv4_to_string(cfg_.hb_bind) + ":" + std::to_string(cfg_.hb_port) +
                          " every " + std::to_string(cfg_.hb_interval_ms) + " ms, peers down after " +
                          std::to_string(cfg_.hb_timeout_ms) + " ms; API " + cfg_.socket_path +
@@ -177,6 +179,12 @@ Result<void> Daemon::start()
                                                   std::to_string(cfg_.metrics_port) + "/metrics"
                                             : std::string("; metrics off")));
     return {};
+}
+
+void Daemon::register_daemon()
+{
+    if (auto r = module_->register_daemon(); !r)
+        log(Level::Warning, "cannot register with dtcp.ko as its daemon: " + r.error().describe());
 }
 
 void Daemon::watch_module(TimePoint now)
@@ -196,8 +204,13 @@ void Daemon::watch_module(TimePoint now)
         if (!st)
             return;
     }
-    if (!module_lost_ && !Reconciler::module_reset(*st, cfg_))
+    if (!module_lost_ && !Reconciler::module_reset(*st, cfg_)) {
+        // The registration lives as long as the request socket: a module
+        // that reports no daemon lost it (or never took it): try again.
+        if (st->daemon == false)
+            register_daemon();
         return;
+    }
     log(Level::Warning, "dtcp.ko lost its configuration (reloaded?): pushing it again");
     // A new registration of the family may reuse the old id: open fresh
     // sockets so the event subscription is current too.
@@ -207,6 +220,7 @@ void Daemon::watch_module(TimePoint now)
     rec_.forget_module_capabilities();
     if (auto r = rec_.push_all(cfg_, now); !r)
         log(Level::Error, "the module refused the node configuration: " + r.error().describe());
+    register_daemon();
 }
 
 void Daemon::reload()
@@ -545,9 +559,13 @@ int Daemon::run()
         if (fds[3].revents & POLLIN)
             accept_clients(http_fd_, true);
         if (fds[4].revents & POLLIN) {
-            auto r = module_->read_events([&](const ModuleEvent& e) {
+            auto r = module_->read_events([&](const Result<dtcp::Event>& e) {
                 counters_.module_events++;
-                log(e.type == DTCP_EV_HANDOFF_FAILED ? Level::Warning : Level::Info, "module: " + e.text);
+                if (!e)
+                    log(Level::Warning, "module: undecodable event: " + e.error().describe());
+                else
+                    log(e->type == DTCP_EV_HANDOFF_FAILED ? Level::Warning : Level::Info,
+                        "module: " + dtcp::event_text(*e));
             });
             if (!r)
                 log(Level::Error, "module events: " + r.error().describe());

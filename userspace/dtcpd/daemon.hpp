@@ -48,6 +48,7 @@ private:
     MetricsInput metrics_input();
     void close_client(int fd);
     void watch_module(TimePoint now);
+    void register_daemon();
 
     Config cfg_;
     std::unique_ptr<ModulePort> module_;

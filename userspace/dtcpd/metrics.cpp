@@ -3,7 +3,9 @@
 
 #include <fmt/core.h>
 
+#include <cctype>
 #include <map>
+#include <set>
 
 namespace dtcpd {
 
@@ -75,16 +77,18 @@ std::string format_metrics(const MetricsInput& in)
              in.module_attached && in.module_peer_ops ? 1 : 0);
 
     if (in.module) {
-        const ModuleStatus& m = *in.module;
+        const dtcp::Status& m = *in.module;
         w.family("dtcp_live_objects", "gauge", "Objects dtcp.ko holds right now, by kind.");
-        for (const auto& [kind, v] : m.live)
+        for (const auto& [kind, v] : m.live.values)
             w.sample("dtcp_live_objects", fmt::format("kind=\"{}\"", kind), v);
 
         // Known statistics in a fixed order; drops share one family.
-        std::map<uint16_t, uint64_t> stats(m.stats.begin(), m.stats.end());
+        std::map<std::string, uint64_t> stats(m.stats.values.begin(), m.stats.values.end());
+        std::set<std::string> known;
         bool drops_done = false;
         for (const auto& [type, info] : stat_table()) {
-            auto it = stats.find(type);
+            known.insert(dtcp::stat_name(type));
+            auto it = stats.find(dtcp::stat_name(type));
             if (it == stats.end())
                 continue;
             if (*info.label) {
@@ -93,7 +97,7 @@ std::string format_metrics(const MetricsInput& in)
                 drops_done = true;
                 w.family("dtcp_tunnel_drops_total", "counter", "Tunnel messages dropped, by reason.");
                 for (const auto& [t2, i2] : stat_table()) {
-                    auto s = stats.find(t2);
+                    auto s = stats.find(dtcp::stat_name(t2));
                     if (*i2.label && s != stats.end())
                         w.sample("dtcp_tunnel_drops_total", fmt::format("reason=\"{}\"", i2.label), s->second);
                 }
@@ -101,11 +105,18 @@ std::string format_metrics(const MetricsInput& in)
             }
             w.single(info.metric, "counter", info.help, it->second);
         }
-        // Statistics newer than this program keep a generic name.
-        for (const auto& [type, v] : stats)
-            if (!stat_table().count(type))
-                w.single(fmt::format("dtcp_{}_total", stat_name(type)), "counter",
-                         "Module statistic without a dtcpd description.", v);
+        // Statistics newer than this program keep a generic name
+        // ("stat-40" becomes dtcp_stat_40_total).
+        for (const auto& [name, v] : stats) {
+            if (known.count(name))
+                continue;
+            std::string metric = name;
+            for (char& c : metric)
+                if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_'))
+                    c = '_';
+            w.single(fmt::format("dtcp_{}_total", metric), "counter",
+                     "Module statistic without a dtcpd description.", v);
+        }
     }
 
     w.family("dtcpd_peer_up", "gauge", "1 if the peer answers heartbeats (hand-offs allowed), else 0.");

@@ -32,7 +32,7 @@ struct MetricsInput {
     uint32_t node_id = 0;
     bool module_attached = false;
     bool module_peer_ops = false;  // the module implements SET_PEER
-    std::optional<ModuleStatus> module;  // absent: no module or GET_STATUS failed
+    std::optional<dtcp::Status> module;  // absent: no module or GET_STATUS failed
     std::vector<PeerMetric> peers;
     size_t dir_objects = 0;
     uint32_t dir_capacity = 0;

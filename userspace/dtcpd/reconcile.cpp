@@ -5,6 +5,19 @@
 
 namespace dtcpd {
 
+namespace {
+
+// The VIP goes in a request of its own, so a module that does not know
+// DTCP_A_VIP still takes the rest of the configuration.
+dtcp::ConfigUpdate vip_only(uint32_t vip)
+{
+    dtcp::ConfigUpdate u;
+    u.vip = vip;
+    return u;
+}
+
+}  // namespace
+
 void Reconciler::note_error(const std::string& what, const dtcp::Error& e)
 {
     errors_++;
@@ -27,7 +40,7 @@ Result<void> Reconciler::set_peer(const Config& cfg, const PeerConfig& p, bool u
     return r;
 }
 
-bool Reconciler::module_reset(const ModuleStatus& st, const Config& cfg)
+bool Reconciler::module_reset(const dtcp::Status& st, const Config& cfg)
 {
     return st.node_id != cfg.node_id || st.tunnel_port != cfg.tunnel_port ||
            (cfg.cluster_key.has_value() && !st.key_set);
@@ -35,13 +48,16 @@ bool Reconciler::module_reset(const ModuleStatus& st, const Config& cfg)
 
 Result<void> Reconciler::push_all(const Config& cfg, TimePoint now)
 {
-    ModuleConfig core{cfg.node_id, cfg.tunnel_port, std::nullopt, cfg.cluster_key};
+    dtcp::ConfigUpdate core;
+    core.node_id = cfg.node_id;
+    core.tunnel_port = cfg.tunnel_port;
+    core.cluster_key = cfg.cluster_key;
     if (auto r = module_.set_config(core); !r) {
         errors_++;
         return r.error();
     }
     if (cfg.vip) {
-        if (auto r = module_.set_config(ModuleConfig::vip_only(*cfg.vip)); !r)
+        if (auto r = module_.set_config(vip_only(*cfg.vip)); !r)
             note_error("setting the VIP " + ipv4_to_string(*cfg.vip), r.error());
     }
     for (const auto& p : cfg.peers) {
@@ -59,16 +75,15 @@ ConfigDiff Reconciler::reload(const Config& from, const Config& to, TimePoint no
 {
     ConfigDiff d = diff_configs(from, to);
     if (d.module_config_changed()) {
-        ModuleConfig mc;
-        if (d.node_id) mc.node_id = to.node_id;
-        if (d.tunnel_port) mc.tunnel_port = to.tunnel_port;
-        if (d.cluster_key) mc.cluster_key = to.cluster_key;
-        ModuleConfig core = mc;
+        dtcp::ConfigUpdate core;
+        if (d.node_id) core.node_id = to.node_id;
+        if (d.tunnel_port) core.tunnel_port = to.tunnel_port;
+        if (d.cluster_key) core.cluster_key = to.cluster_key;
         if (!core.empty())
             if (auto r = module_.set_config(core); !r)
                 note_error("SET_CONFIG", r.error());
         if (d.vip && to.vip)
-            if (auto r = module_.set_config(ModuleConfig::vip_only(*to.vip)); !r)
+            if (auto r = module_.set_config(vip_only(*to.vip)); !r)
                 note_error("setting the VIP " + ipv4_to_string(*to.vip), r.error());
         if (d.vip && !to.vip)
             log(Level::Warning, "the VIP was removed from the configuration; the module keeps " +

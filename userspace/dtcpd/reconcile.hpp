@@ -28,7 +28,7 @@ public:
 
     // Whether the module's state shows it lost the configuration (it was
     // reloaded): node id, tunnel port or key differ from @cfg.
-    static bool module_reset(const ModuleStatus& st, const Config& cfg);
+    static bool module_reset(const dtcp::Status& st, const Config& cfg);
     // Start over with a module that may be a different build.
     void forget_module_capabilities() { peer_ops_ = true; }
 

@@ -3,6 +3,8 @@
 
 #include <arpa/inet.h>
 
+#include <fcntl.h>
+
 #include <cctype>
 
 namespace dtcp {
@@ -89,6 +91,46 @@ std::string conn_state_name(uint8_t state)
     case DTCP_CONN_RETURNED: return "returned";
     default: return "state-" + std::to_string(state);
     }
+}
+
+std::string event_name(uint32_t type)
+{
+    switch (type) {
+    case DTCP_EV_CONFIG_CHANGED: return "config-changed";
+    case DTCP_EV_PEER_CHANGED: return "peer-changed";
+    case DTCP_EV_HANDOFF_FAILED: return "handoff-failed";
+    case DTCP_EV_DAEMON_UP: return "daemon-up";
+    case DTCP_EV_DAEMON_GONE: return "daemon-gone";
+    default: return "event-" + std::to_string(type);
+    }
+}
+
+std::string event_text(const Event& e)
+{
+    std::string t;
+    switch (e.type) {
+    case DTCP_EV_CONFIG_CHANGED: t = "configuration changed"; break;
+    case DTCP_EV_PEER_CHANGED: t = "peer changed"; break;
+    case DTCP_EV_HANDOFF_FAILED: t = "hand-off failed"; break;
+    case DTCP_EV_DAEMON_UP: t = "daemon registered"; break;
+    case DTCP_EV_DAEMON_GONE: t = "daemon gone"; break;
+    default: t = "event " + std::to_string(e.type); break;
+    }
+    if (e.node_id)
+        t += " node " + std::to_string(*e.node_id);
+    if (e.peer_id)
+        t += " peer " + std::to_string(*e.peer_id);
+    if (e.peer_up)
+        t += *e.peer_up ? " up" : " down";
+    if (e.conn_id)
+        t += " conn " + std::to_string(*e.conn_id);
+    if (e.conn_origin)
+        t += " origin " + std::to_string(*e.conn_origin);
+    if (e.conn_peer)
+        t += " with node " + std::to_string(*e.conn_peer);
+    if (e.client)
+        t += " client " + ip4_str(*e.client) + ":" + std::to_string(e.client_port.value_or(0));
+    return t;
 }
 
 std::string ip4_str(Ip4 addr)
@@ -275,6 +317,56 @@ Result<Conn> decode_conn(const nlmsghdr* nlh)
     return conn;
 }
 
+Result<Event> decode_event(const nlmsghdr* nlh)
+{
+    auto a = nl::Attrs::parse_genl(nlh, DTCP_A_MAX,
+                                   {{DTCP_A_EVENT, MNL_TYPE_U32},
+                                    {DTCP_A_NODE_ID, MNL_TYPE_U32},
+                                    {DTCP_A_DAEMON, MNL_TYPE_U8},
+                                    {DTCP_A_PEER, MNL_TYPE_NESTED},
+                                    {DTCP_A_CONN, MNL_TYPE_NESTED}});
+    if (!a)
+        return a.error();
+    auto type = a->u32(DTCP_A_EVENT);
+    if (!type)
+        return Error{EPROTO, "event without DTCP_A_EVENT"};
+    Event e;
+    e.type = *type;
+    e.node_id = a->u32(DTCP_A_NODE_ID);
+    if (auto d = a->u8(DTCP_A_DAEMON))
+        e.daemon = *d != 0;
+    if (const nlattr* nest = a->get(DTCP_A_PEER)) {
+        auto p = nl::Attrs::parse_nested(nest, DTCP_PEER_A_MAX,
+                                         {{DTCP_PEER_A_ID, MNL_TYPE_U32}, {DTCP_PEER_A_UP, MNL_TYPE_U8}});
+        if (!p)
+            return p.error();
+        e.peer_id = p->u32(DTCP_PEER_A_ID);
+        if (auto up = p->u8(DTCP_PEER_A_UP))
+            e.peer_up = *up != 0;
+    }
+    if (const nlattr* nest = a->get(DTCP_A_CONN)) {
+        auto c = nl::Attrs::parse_nested(nest, DTCP_CONN_A_MAX,
+                                         {{DTCP_CONN_A_ID, MNL_TYPE_U32},
+                                          {DTCP_CONN_A_ORIGIN, MNL_TYPE_U32},
+                                          {DTCP_CONN_A_PEER, MNL_TYPE_U32},
+                                          {DTCP_CONN_A_CLIENT, MNL_TYPE_U32},
+                                          {DTCP_CONN_A_CLIENT_PORT, MNL_TYPE_U16}});
+        if (!c)
+            return c.error();
+        e.conn_id = c->u32(DTCP_CONN_A_ID);
+        e.conn_origin = c->u32(DTCP_CONN_A_ORIGIN);
+        e.conn_peer = c->u32(DTCP_CONN_A_PEER);
+        e.client = be32(*c, DTCP_CONN_A_CLIENT);
+        e.client_port = c->u16(DTCP_CONN_A_CLIENT_PORT);
+    }
+    return e;
+}
+
+void encode_daemon(nl::Message& msg, bool on)
+{
+    msg.put_u8(DTCP_A_DAEMON, on ? 1 : 0);
+}
+
 Result<std::array<uint8_t, DTCP_KEY_LEN>> parse_key_hex(const std::string& text)
 {
     size_t b = 0, e = text.size();
@@ -301,7 +393,9 @@ Result<std::array<uint8_t, DTCP_KEY_LEN>> parse_key_hex(const std::string& text)
     return key;
 }
 
-Result<Control> Control::open()
+namespace {
+
+Result<nl::GenlSocket> open_family()
 {
     auto s = nl::GenlSocket::open(DTCP_GENL_NAME);
     if (!s) {
@@ -310,6 +404,16 @@ Result<Control> Control::open()
             e.message = "the dtcp kernel module is not loaded (generic netlink family \"dtcp\" not found)";
         return e;
     }
+    return s;
+}
+
+}  // namespace
+
+Result<Control> Control::open()
+{
+    auto s = open_family();
+    if (!s)
+        return s.error();
     return Control(std::move(s.value()));
 }
 
@@ -354,6 +458,13 @@ Result<void> Control::del_peer(uint32_t id)
     return sock_.request(msg);
 }
 
+Result<void> Control::set_daemon(bool on)
+{
+    auto msg = sock_.message(DTCP_CMD_SET_DAEMON);
+    encode_daemon(msg, on);
+    return sock_.request(msg);
+}
+
 template <typename T>
 Result<std::vector<T>> Control::dump(uint8_t cmd, Result<T> (*decode)(const nlmsghdr*))
 {
@@ -390,6 +501,32 @@ Result<std::vector<Peer>> Control::peers()
 Result<std::vector<Conn>> Control::conns()
 {
     return dump<Conn>(DTCP_CMD_GET_CONNS, &decode_conn);
+}
+
+Result<EventStream> EventStream::open()
+{
+    auto s = open_family();
+    if (!s)
+        return s.error();
+    if (auto r = s->subscribe(DTCP_MCGRP_EVENTS); !r)
+        return r.error();
+    int fd = s->fd();
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+        return Error{errno, "cannot make the event socket non-blocking"};
+    return EventStream(std::move(s.value()));
+}
+
+Result<void> EventStream::drain(const std::function<void(const Result<Event>&)>& cb)
+{
+    auto r = sock_.listen([&](const nlmsghdr* nlh) {
+        cb(decode_event(nlh));
+        return MNL_CB_OK;
+    });
+    // The socket is non-blocking: EAGAIN means drained.
+    if (!r && r.error().code != EAGAIN && r.error().code != EWOULDBLOCK)
+        return r.error();
+    return {};
 }
 
 }  // namespace dtcp

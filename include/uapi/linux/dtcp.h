@@ -38,6 +38,8 @@ enum dtcp_cmd {
 	DTCP_CMD_DEL_PEER,	/* PEER{ID}; admin */
 	DTCP_CMD_GET_PEERS,	/* dump: one PEER nest per message */
 	DTCP_CMD_GET_CONNS,	/* dump: one CONN nest per message */
+	DTCP_CMD_SET_DAEMON,	/* [DAEMON] (default 1): the sending socket is (1) or is no
+				 * longer (0) this namespace's daemon; admin */
 	__DTCP_CMD_MAX,
 };
 #define DTCP_CMD_MAX (__DTCP_CMD_MAX - 1)
@@ -57,7 +59,8 @@ enum dtcp_attr {
 	DTCP_A_PEER,		/* nest of enum dtcp_peer_attr */
 	DTCP_A_CONN,		/* nest of enum dtcp_conn_attr, out */
 	DTCP_A_STATS,		/* nest of enum dtcp_stat_attr (u64 each), out */
-	DTCP_A_DAEMON,		/* u8, out: a daemon's socket is subscribed (1) or not */
+	DTCP_A_DAEMON,		/* u8: a daemon registered with SET_DAEMON and its socket
+				 * is open (1) or not (0); in: SET_DAEMON's request */
 	__DTCP_A_MAX,
 };
 #define DTCP_A_MAX (__DTCP_A_MAX - 1)
@@ -155,6 +158,8 @@ enum dtcp_event {
 	DTCP_EV_CONFIG_CHANGED,
 	DTCP_EV_PEER_CHANGED,
 	DTCP_EV_HANDOFF_FAILED,	/* with DTCP_A_CONN */
+	DTCP_EV_DAEMON_UP,	/* a daemon registered (SET_DAEMON) */
+	DTCP_EV_DAEMON_GONE,	/* the daemon unregistered or its socket was closed */
 	__DTCP_EV_MAX,
 };
 
