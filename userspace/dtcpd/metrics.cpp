@@ -61,6 +61,8 @@ const std::map<uint16_t, StatInfo>& stat_table()
         {DTCP_STAT_DROP_BAD_MAC, {"dtcp_tunnel_drops_total", "bad_mac", ""}},
         {DTCP_STAT_DROP_REPLAY, {"dtcp_tunnel_drops_total", "replay", ""}},
         {DTCP_STAT_DROP_NO_CONN, {"dtcp_tunnel_drops_total", "no_conn", ""}},
+        {DTCP_STAT_DROP_STALE, {"dtcp_tunnel_drops_total", "stale", ""}},
+        {DTCP_STAT_HANDOFF_TIMEOUT, {"dtcp_handoff_timeouts_total", "", "Hand-offs the passive node did not answer in time."}},
     };
     return t;
 }
