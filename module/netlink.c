@@ -175,6 +175,17 @@ static int dtcp_nl_set_config(struct sk_buff *skb, struct genl_info *info)
 		ret = -EEXIST;
 		goto out;
 	}
+	/* The key first: setting it up can fail, and then nothing has changed. */
+	if (a[DTCP_A_CLUSTER_KEY]) {
+		ret = dtcp_tunnel_set_key(dn, nla_data(a[DTCP_A_CLUSTER_KEY]));
+		if (ret) {
+			NL_SET_ERR_MSG_ATTR(info->extack, a[DTCP_A_CLUSTER_KEY],
+					    "cannot set up HMAC-SHA256 with this key");
+			goto out;
+		}
+		nla_memcpy(dn->key, a[DTCP_A_CLUSTER_KEY], sizeof(dn->key));
+		dn->key_set = true;
+	}
 	if (a[DTCP_A_TUNNEL_PORT] && nla_get_u16(a[DTCP_A_TUNNEL_PORT]) != dn->tunnel_port) {
 		dtcp_tunnel_close(dn);
 		ret = dtcp_tunnel_open(dn, nla_get_u16(a[DTCP_A_TUNNEL_PORT]));
@@ -198,10 +209,6 @@ static int dtcp_nl_set_config(struct sk_buff *skb, struct genl_info *info)
 	}
 	if (a[DTCP_A_VIP])
 		dn->vip = nla_get_in_addr(a[DTCP_A_VIP]);
-	if (a[DTCP_A_CLUSTER_KEY]) {
-		nla_memcpy(dn->key, a[DTCP_A_CLUSTER_KEY], sizeof(dn->key));
-		dn->key_set = true;
-	}
 out:
 	mutex_unlock(&dn->lock);
 	if (!ret)

@@ -53,6 +53,13 @@ int dtcp_peer_set(struct dtcp_net *dn, u32 id, __be32 addr, u16 port, int up,
 	p->up = up >= 0 ? up : old ? old->up : true;
 	atomic64_set(&p->tx, old ? atomic64_read(&old->tx) : 0);
 	atomic64_set(&p->rx, old ? atomic64_read(&old->rx) : 0);
+	spin_lock_init(&p->rx_lock);
+	if (old) {
+		spin_lock_bh(&old->rx_lock);
+		p->rx_max = old->rx_max;
+		p->rx_seen = old->rx_seen;
+		spin_unlock_bh(&old->rx_lock);
+	}
 	ret = xa_err(xa_store(&dn->peers, id, p, GFP_KERNEL));
 	if (ret) {
 		kfree(p);
@@ -90,6 +97,7 @@ static int __net_init dtcp_net_init(struct net *net)
 	mutex_init(&dn->lock);
 	xa_init(&dn->peers);
 	xa_init(&dn->conns_by_id);
+	atomic64_set(&dn->tx_seq, (u64)(u32)ktime_get_real_seconds() << 32);
 	xa_init(&dn->tombs);
 	INIT_DELAYED_WORK(&dn->tomb_gc, dtcp_tomb_gc);
 	spin_lock_init(&dn->accept_lock);
@@ -129,6 +137,7 @@ static void __net_exit dtcp_net_exit(struct net *net)
 	mutex_lock(&dn->lock);
 	dtcp_hooks_unregister(dn);
 	dtcp_tunnel_close(dn);
+	dtcp_tunnel_set_key(dn, NULL);
 	mutex_unlock(&dn->lock);
 	dtcp_net_flush_conns(dn);
 	WARN_ON(atomic_read(&dn->n_conns));

@@ -17,15 +17,23 @@
 #include <net/net_namespace.h>
 #include <uapi/linux/dtcp.h>
 
+struct crypto_shash;
 struct socket;
 struct netlink_ext_ack;
+
+/* Replay window: the highest sequence number accepted and, bit i, whether
+ * highest - i was accepted too (i < DTCP_REPLAY_WINDOW). */
+#define DTCP_REPLAY_WINDOW	64
 
 struct dtcp_peer {
 	u32 id;
 	__be32 addr;
 	u16 port;
 	bool up;
-	atomic64_t tx, rx;
+	atomic64_t tx;			/* messages sent to it */
+	atomic64_t rx;			/* messages accepted from it */
+	spinlock_t rx_lock;
+	u64 rx_max, rx_seen;		/* replay window */
 	struct rcu_head rcu;
 };
 
@@ -37,10 +45,16 @@ struct dtcp_net {
 	__be32 vip;			/* 0: unset */
 	bool key_set;
 	u8 key[DTCP_KEY_LEN];
+	/* HMAC-SHA256 keyed with the cluster key, while one is set. */
+	struct crypto_shash __rcu *mac;
 	u32 daemon_portid;		/* netlink port of the registered daemon, 0: none */
 	struct xarray peers;		/* id -> struct dtcp_peer, RCU readers */
 	unsigned int n_peers;
 	struct socket __rcu *tunnel;	/* UDP tunnel socket, while a port is set */
+	/* Sequence number of the last message sent (to any peer): the node's
+	 * start time in seconds in the high half, so that a restarted node is
+	 * not taken for a replay; never rewound by peer changes. */
+	atomic64_t tx_seq;
 	bool hooks_registered;
 	struct nf_hook_ops hook_ops[2];
 

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The tunnel: one kernel UDP socket per namespace, send and receive. */
+#include <crypto/algapi.h>
+#include <crypto/hash.h>
 #include <linux/ip.h>
 #include <linux/netdevice.h>
 #include <linux/udp.h>
@@ -22,6 +24,73 @@ static struct sk_buff *dtcp_tunnel_alloc(u32 len, gfp_t gfp)
 	if (skb)
 		skb_reserve(skb, DTCP_TUNNEL_HEADROOM);
 	return skb;
+}
+
+int dtcp_tunnel_set_key(struct dtcp_net *dn, const u8 *key)
+{
+	struct crypto_shash *tfm = NULL, *old;
+	int ret;
+
+	if (key) {
+		tfm = crypto_alloc_shash("hmac(sha256)", 0, 0);
+		if (IS_ERR(tfm))
+			return PTR_ERR(tfm);
+		ret = crypto_shash_setkey(tfm, key, DTCP_KEY_LEN);
+		if (ret) {
+			crypto_free_shash(tfm);
+			return ret;
+		}
+	}
+	old = rcu_replace_pointer(dn->mac, tfm, lockdep_is_held(&dn->lock) || !key);
+	if (old) {
+		synchronize_rcu();
+		crypto_free_shash(old);
+	}
+	return 0;
+}
+
+/*
+ * The MAC of the message @buf (@len bytes, header first): HMAC-SHA256 of the
+ * whole message with the header's MAC field taken as zeros, truncated.
+ */
+static int dtcp_mac(struct crypto_shash *tfm, const u8 *buf, unsigned int len,
+		    u8 out[DTCP_WIRE_MAC_LEN])
+{
+	static const u8 zeros[DTCP_WIRE_MAC_LEN];
+	const unsigned int at = offsetof(struct dtcp_wire_hdr, mac);
+	u8 digest[32];
+	int ret;
+	SHASH_DESC_ON_STACK(desc, tfm);
+
+	desc->tfm = tfm;
+	ret = crypto_shash_init(desc) ?:
+	      crypto_shash_update(desc, buf, at) ?:
+	      crypto_shash_update(desc, zeros, DTCP_WIRE_MAC_LEN) ?:
+	      crypto_shash_update(desc, buf + at + DTCP_WIRE_MAC_LEN,
+				  len - at - DTCP_WIRE_MAC_LEN) ?:
+	      crypto_shash_final(desc, digest);
+	shash_desc_zero(desc);
+	if (!ret)
+		memcpy(out, digest, DTCP_WIRE_MAC_LEN);
+	memzero_explicit(digest, sizeof(digest));
+	return ret;
+}
+
+/* Sign the message that fills @skb (caller holds rcu_read_lock). */
+static int dtcp_sign(struct dtcp_net *dn, struct sk_buff *skb)
+{
+	struct crypto_shash *tfm = rcu_dereference(dn->mac);
+
+	if (!tfm)
+		return 0;
+	return dtcp_mac(tfm, skb->data, skb->len,
+			((struct dtcp_wire_hdr *)skb->data)->mac);
+}
+
+static u64 dtcp_next_seq(struct dtcp_net *dn, struct dtcp_peer *peer)
+{
+	atomic64_inc(&peer->tx);
+	return atomic64_inc_return(&dn->tx_seq);
 }
 
 /* Route and send @skb (payload at data) to @peer. Consumes @skb. */
@@ -85,9 +154,15 @@ int dtcp_tunnel_send(struct dtcp_net *dn, u32 peer_id, u8 type, u32 origin, u32 
 		return -ENOENT;
 	}
 	dtcp_wire_put_hdr(skb_put(skb, DTCP_WIRE_HDR_LEN), DTCP_WIRE_HDR_LEN, type,
-			  dn->node_id, origin, hid, len, atomic64_inc_return(&peer->tx));
+			  dn->node_id, origin, hid, len, dtcp_next_seq(dn, peer));
 	for (i = 0; i < n_parts; i++)
 		skb_put_data(skb, parts[i].data, parts[i].len);
+	ret = dtcp_sign(dn, skb);
+	if (ret) {
+		rcu_read_unlock();
+		kfree_skb(skb);
+		return ret;
+	}
 	ret = dtcp_tunnel_xmit(dn, peer, skb);
 	rcu_read_unlock();
 	if (!ret)
@@ -123,8 +198,9 @@ static void dtcp_forward_one(struct dtcp_net *dn, struct dtcp_conn *c, struct sk
 	}
 	dtcp_wire_put_hdr(skb_put(out, DTCP_WIRE_HDR_LEN), DTCP_WIRE_HDR_LEN, DTCP_MSG_SEGMENT,
 			  dn->node_id, c->origin, READ_ONCE(c->hid), len,
-			  atomic64_inc_return(&peer->tx));
-	if (skb_copy_bits(skb, skb_network_offset(skb), skb_put(out, len), len)) {
+			  dtcp_next_seq(dn, peer));
+	if (skb_copy_bits(skb, skb_network_offset(skb), skb_put(out, len), len) ||
+	    dtcp_sign(dn, out)) {
 		rcu_read_unlock();
 		kfree_skb(out);
 		return;
@@ -155,9 +231,37 @@ void dtcp_tunnel_forward(struct dtcp_net *dn, struct dtcp_conn *c, struct sk_buf
 	}
 }
 
+/*
+ * Accept each sequence number of a peer once: newer than any seen, or one of
+ * the DTCP_REPLAY_WINDOW below the newest not seen yet (reordering).
+ */
+static bool dtcp_replay_ok(struct dtcp_peer *peer, u64 seq)
+{
+	bool ok = true;
+	u64 diff;
+
+	spin_lock(&peer->rx_lock);
+	if (seq > peer->rx_max) {
+		diff = seq - peer->rx_max;
+		peer->rx_seen = diff >= DTCP_REPLAY_WINDOW ? 0 : peer->rx_seen << diff;
+		peer->rx_seen |= 1;
+		peer->rx_max = seq;
+	} else {
+		diff = peer->rx_max - seq;
+		if (diff >= DTCP_REPLAY_WINDOW || (peer->rx_seen & (1ULL << diff)))
+			ok = false;
+		else
+			peer->rx_seen |= 1ULL << diff;
+	}
+	spin_unlock(&peer->rx_lock);
+	return ok;
+}
+
 static int dtcp_tunnel_rcv(struct sock *sk, struct sk_buff *skb)
 {
 	struct dtcp_net *dn = rcu_dereference_sk_user_data(sk);
+	u8 mac[DTCP_WIRE_MAC_LEN];
+	struct crypto_shash *tfm;
 	const struct iphdr *iph;
 	struct dtcp_peer *peer;
 	struct dtcp_msg m;
@@ -180,6 +284,18 @@ static int dtcp_tunnel_rcv(struct sock *sk, struct sk_buff *skb)
 	if (!peer || peer->addr != iph->saddr || m.sender == dn->node_id) {
 		rcu_read_unlock();
 		dtcp_stat_inc(dn, DTCP_STAT_DROP_UNKNOWN_PEER);
+		goto drop;
+	}
+	tfm = rcu_dereference(dn->mac);
+	if (tfm && (dtcp_mac(tfm, skb->data + off, skb->len - off, mac) ||
+		    crypto_memneq(mac, m.mac, DTCP_WIRE_MAC_LEN))) {
+		rcu_read_unlock();
+		dtcp_stat_inc(dn, DTCP_STAT_DROP_BAD_MAC);
+		goto drop;
+	}
+	if (!dtcp_replay_ok(peer, m.seq)) {
+		rcu_read_unlock();
+		dtcp_stat_inc(dn, DTCP_STAT_DROP_REPLAY);
 		goto drop;
 	}
 	atomic64_inc(&peer->rx);

@@ -20,6 +20,9 @@ struct dtcp_part {
 
 int dtcp_tunnel_open(struct dtcp_net *dn, u16 port);
 void dtcp_tunnel_close(struct dtcp_net *dn);
+/* Messages are signed and checked with HMAC-SHA256 under @key (DTCP_KEY_LEN
+ * bytes), or not at all (NULL).  Process context, dn->lock held. */
+int dtcp_tunnel_set_key(struct dtcp_net *dn, const u8 *key);
 
 /* Send a message of @type about (origin, hid) to @peer_id; any context. */
 int dtcp_tunnel_send(struct dtcp_net *dn, u32 peer_id, u8 type, u32 origin, u32 hid,

@@ -17,7 +17,8 @@ require_handoff_abi() {
         skip "the module reports no hand-off statistics yet"
 }
 
-# cluster_up N: module loaded, topology up, every back-end configured.
+# cluster_up N: module loaded, topology up, every back-end configured (one
+# random cluster key, in CLUSTER_KEY_HEX).
 cluster_up() {
     local n=$1 i j ns keyf
     module_load
@@ -26,6 +27,7 @@ cluster_up() {
     keyf=$(mktemp)
     defer "rm -f $keyf"
     head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$keyf"
+    CLUSTER_KEY_HEX=$(cat "$keyf")
     for (( i=1; i<=n; i++ )); do
         ns=$(ns_be "$i")
         in_ns "$ns" "$DTCPCTL" config set --node-id "$i" --port "$TUNNEL_PORT" --key-file "$keyf" \
