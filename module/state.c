@@ -73,6 +73,20 @@ static int dtcp_setopt_int(struct sock *sk, int opt, int val)
 	return dtcp_setopt(sk, opt, &val, sizeof(val));
 }
 
+/* As tcp_rtt_estimator() does for a first sample of @rtt_us. */
+static void dtcp_state_set_rtt(struct sock *sk, u32 rtt_us)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	u32 rto;
+
+	tp->srtt_us = rtt_us << 3;
+	tp->mdev_us = rtt_us << 1;
+	tp->rttvar_us = max_t(u32, tp->mdev_us, jiffies_to_usecs(TCP_RTO_MIN));
+	tp->mdev_max_us = tp->rttvar_us;
+	rto = usecs_to_jiffies(rtt_us + tp->rttvar_us);
+	inet_csk(sk)->icsk_rto = clamp_t(u32, rto, TCP_RTO_MIN, TCP_TIMEOUT_INIT);
+}
+
 int dtcp_state_build(struct net *net, const struct dtcp_tuple *t,
 		     const struct dtcp_state *st, struct socket **res)
 {
@@ -146,7 +160,8 @@ int dtcp_state_build(struct net *net, const struct dtcp_tuple *t,
 	if (ret)
 		goto err;
 
-	/* What the repair API does not carry: ts_recent and the congestion window. */
+	/* What the repair API does not carry: ts_recent, the congestion window
+	 * and the RTT estimate (without it the first timeout would be 1 s). */
 	lock_sock(sk);
 	if (st->flags & DTCP_ST_TSTAMP) {
 		tcp_sk(sk)->rx_opt.ts_recent = st->ts_recent;
@@ -154,6 +169,8 @@ int dtcp_state_build(struct net *net, const struct dtcp_tuple *t,
 	}
 	if (st->snd_cwnd > tcp_snd_cwnd(tcp_sk(sk)))
 		tcp_snd_cwnd_set(tcp_sk(sk), min_t(u32, st->snd_cwnd, tcp_sk(sk)->snd_cwnd_clamp));
+	if (st->srtt_us)
+		dtcp_state_set_rtt(sk, st->srtt_us);
 	release_sock(sk);
 
 	ret = dtcp_setopt_int(sk, TCP_REPAIR, TCP_REPAIR_OFF_NO_WP);
