@@ -2,7 +2,6 @@
 # the client link and on the back-end LAN; every transfer byte-exact.
 . "$DTCP_ROOT/tests/vm/lib.sh"
 . "$DTCP_ROOT/tests/vm/handoff-lib.sh"
-known_bug "now and then a hand-off under 5% loss with 20 ms +/- 10 ms delay on every link never drains on the passive node (the connection is reset after 30 s); t-handoff-netem covers milder loss"
 CLIENT_TIMEOUT=120
 cluster_up 3
 servers_up dtcp
