@@ -114,11 +114,28 @@ static void dtcp_active_release(struct dtcp_conn *c)
 static void dtcp_active_close(struct sock *sk, long timeout)
 {
 	struct dtcp_conn *c = dtcp_conn_of_sock(sk);
+	bool deferred = false;
 
 	if (c) {
-		if (c->role == DTCP_ROLE_ACTIVE)
-			dtcp_active_release(c);
+		if (c->role == DTCP_ROLE_ACTIVE) {
+			spin_lock_bh(&c->lock);
+			if (dtcp_away(c))
+				deferred = c->close_pending = true;
+			spin_unlock_bh(&c->lock);
+			if (deferred) {
+				/* The file goes now; the connection is served
+				 * elsewhere and closed when it is back (the
+				 * apply worker finishes this close). */
+				lock_sock(sk);
+				sock_orphan(sk);
+				release_sock(sk);
+			} else {
+				dtcp_active_release(c);
+			}
+		}
 		dtcp_conn_put(c);
+		if (deferred)
+			return;
 	}
 	/* The proto is tcp_prot again (or was never ours). */
 	tcp_prot.close(sk, timeout);
@@ -197,6 +214,8 @@ static long dtcp_do_handoff(struct dtcp_net *dn, struct sock *sk, u32 node,
 		hid = atomic_inc_return(&dn->next_conn_id);
 	} while (!hid);
 	if (!c) {
+		if (atomic_read(&dn->n_conns) >= READ_ONCE(dtcp_max_conns))
+			return -EBUSY;	/* the table is full */
 		c = dtcp_conn_alloc(dn, DTCP_ROLE_ACTIVE, dtcp_active_apply, GFP_KERNEL);
 		if (!c)
 			return -ENOMEM;
@@ -209,6 +228,8 @@ static long dtcp_do_handoff(struct dtcp_net *dn, struct sock *sk, u32 node,
 	}
 	c->peer = node;
 	c->result = DTCP_ANSWER_NONE;
+	c->lost = false;
+	c->client_acked = false;
 	/* From here on the hooks divert the client's segments and drop Sa's. */
 	WRITE_ONCE(c->state, DTCP_CONN_FREEZING);
 	dtcp_hooks_need(true);
@@ -269,7 +290,9 @@ static long dtcp_do_handoff(struct dtcp_net *dn, struct sock *sk, u32 node,
 	if (ret < 0)
 		goto unfreeze;	/* NACK: the passive node built nothing */
 
-	/* Handed out: wait for the worker to apply the RETURN. */
+	/* Handed out: wait for the worker to apply the RETURN (or, should the
+	 * passive node be lost, to reset the connection: liveness.c). */
+	dtcp_liveness_arm(dn);
 	wait_event_killable(c->wait, !dtcp_away(c));
 	if (dtcp_away(c)) {
 		/* Fatal signal: the worker finishes without us. */
@@ -372,12 +395,45 @@ out:
 	return ret;
 }
 
+/*
+ * Reset a connection that cannot come back (as tcp_abort() does, but with
+ * the client's sequence number).  If the application closed the socket
+ * meanwhile, the deferred close finishes it: made abortive here, so that it
+ * resets rather than sends a FIN.
+ */
+static void dtcp_active_reset(struct dtcp_conn *c)
+{
+	struct sock *sk = c->sk;
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	lock_sock(sk);
+	if (sock_flag(sk, SOCK_DEAD)) {
+		sock_set_flag(sk, SOCK_LINGER);
+		WRITE_ONCE(sk->sk_lingertime, 0);
+	}
+	local_bh_disable();
+	bh_lock_sock(sk);
+	if (sk->sk_state != TCP_CLOSE) {
+		dtcp_state_send_reset(sock_net(sk), &c->tuple,
+				      c->client_acked ? c->client_ack : tp->snd_nxt, tp->rcv_nxt);
+		if (!sock_flag(sk, SOCK_DEAD)) {
+			WRITE_ONCE(sk->sk_err, ECONNRESET);
+			sk_error_report(sk);
+			tcp_done(sk);
+		}
+	}
+	bh_unlock_sock(sk);
+	local_bh_enable();
+	release_sock(sk);
+}
+
 /* Worker: apply a complete RETURN to Sa and bring it home. */
 static void dtcp_active_apply(struct work_struct *w)
 {
 	struct dtcp_conn *c = container_of(w, struct dtcp_conn, work);
 	struct dtcp_net *dn = c->dn;
 	u32 before = c->st.snd_nxt;
+	bool closing;
 	int ret;
 
 	if (c->client_fin)
@@ -385,13 +441,16 @@ static void dtcp_active_apply(struct work_struct *w)
 	ret = c->aborted ? -ECONNRESET : dtcp_state_apply(c->sk, &c->st, c->data, c->data_len);
 	c->aborted = false;
 	if (ret) {
-		pr_warn_ratelimited("dtcp: could not take connection %u back (%d); resetting it\n",
-				    c->hid, ret);
-		/* Unfrozen first so that the reset is not swallowed by the hooks;
-		 * the client's next segment meets no socket and gets a RST too. */
-		WRITE_ONCE(c->state, DTCP_CONN_HANDED_OUT);
+		if (!c->lost)
+			pr_warn_ratelimited("dtcp: could not take connection %u back (%d); resetting it\n",
+					    c->hid, ret);
+		/* Unfrozen first so that the resets are not swallowed by the
+		 * hooks.  Sa's own reset carries the sequence number of the
+		 * hand-off; the client has received more since, as far as its
+		 * last acknowledgement says: a reset from there is the one it
+		 * accepts.  Its next segment meets no socket and gets one too. */
 		WRITE_ONCE(c->state, 0);
-		tcp_abort(c->sk, ECONNRESET);
+		dtcp_active_reset(c);
 		WRITE_ONCE(c->state, DTCP_CONN_RETURNING);
 		ret = -ECONNRESET;
 	} else {
@@ -412,6 +471,18 @@ static void dtcp_active_apply(struct work_struct *w)
 			dtcp_state_inject_fin(c->sk, READ_ONCE(c->in_ifindex));
 	}
 	c->client_fin = false;
+	/* The application closed the socket while it was away (after the
+	 * unfreeze: from then on its close does not defer). */
+	spin_lock_bh(&c->lock);
+	closing = c->close_pending;
+	c->close_pending = false;
+	spin_unlock_bh(&c->lock);
+	if (closing) {
+		struct sock *sk = c->sk;
+
+		dtcp_active_release(c);
+		tcp_close(sk, 0);	/* the file's reference */
+	}
 	dtcp_conn_put(c);	/* the work's reference */
 }
 
@@ -467,6 +538,50 @@ out:
 	}
 }
 
+/* Handed out, but it cannot come back: the worker resets it.  @lost: the
+ * passive node is gone (else it said so in an ABORT). */
+static bool dtcp_active_take_back(struct dtcp_conn *c, bool lost)
+{
+	bool taken = false;
+
+	spin_lock_bh(&c->lock);
+	if (READ_ONCE(c->state) == DTCP_CONN_HANDED_OUT) {
+		WRITE_ONCE(c->state, DTCP_CONN_RETURNING);
+		c->aborted = true;
+		c->lost = lost;
+		taken = true;
+		dtcp_conn_get(c);
+		if (!queue_work(dtcp_wq, &c->work))
+			dtcp_conn_put(c);
+	}
+	spin_unlock_bh(&c->lock);
+	return taken;
+}
+
+bool dtcp_active_lost(struct dtcp_conn *c)
+{
+	struct dtcp_net *dn = c->dn;
+	__be32 code = htonl(ECONNRESET);
+	struct dtcp_part p = { &code, 4 };
+	int i;
+
+	if (!dtcp_active_take_back(c, true))
+		return false;
+	/* Should it only be cut off, the passive node must not go on serving:
+	 * it silences its socket on an ABORT. */
+	for (i = 0; i < 3; i++)
+		dtcp_tunnel_send(dn, c->peer, DTCP_MSG_ABORT, c->origin, c->hid, &p, 1);
+	return true;
+}
+
+bool dtcp_active_in_progress(const struct dtcp_conn *c)
+{
+	u8 st = READ_ONCE(c->state);
+
+	return st == DTCP_CONN_HANDING || st == DTCP_CONN_HANDED_OUT ||
+	       st == DTCP_CONN_RETURNING;
+}
+
 void dtcp_active_rcv(struct dtcp_net *dn, const struct dtcp_msg *m, struct sk_buff *skb)
 {
 	struct dtcp_conn *c;
@@ -484,6 +599,8 @@ void dtcp_active_rcv(struct dtcp_net *dn, const struct dtcp_msg *m, struct sk_bu
 			dtcp_conn_put(c);
 		return;
 	}
+	if (m->sender == c->peer)
+		dtcp_conn_heard(c);
 	switch (m->type) {
 	case DTCP_MSG_HANDOFF_ACK:
 		if (READ_ONCE(c->state) == DTCP_CONN_HANDING && m->sender == c->peer) {
@@ -500,15 +617,7 @@ void dtcp_active_rcv(struct dtcp_net *dn, const struct dtcp_msg *m, struct sk_bu
 		} else if (m->type == DTCP_MSG_ABORT && m->sender == c->peer &&
 			   READ_ONCE(c->state) == DTCP_CONN_HANDED_OUT) {
 			/* The passive node lost the connection: it cannot come back. */
-			spin_lock(&c->lock);
-			if (READ_ONCE(c->state) == DTCP_CONN_HANDED_OUT) {
-				WRITE_ONCE(c->state, DTCP_CONN_RETURNING);
-				c->aborted = true;
-				dtcp_conn_get(c);
-				if (!queue_work(dtcp_wq, &c->work))
-					dtcp_conn_put(c);
-			}
-			spin_unlock(&c->lock);
+			dtcp_active_take_back(c, false);
 		} else if (m->type == DTCP_MSG_ABORT && READ_ONCE(c->state) == 0) {
 			/* Handled already (our RETURN_ACK was lost): again. */
 			dtcp_tunnel_send(dn, m->sender, DTCP_MSG_RETURN_ACK, m->origin, m->hid, NULL, 0);

@@ -9,6 +9,11 @@
 #include "conn.h"
 
 struct workqueue_struct *dtcp_wq;
+
+unsigned int dtcp_max_conns = 4096;
+module_param_named(max_conns, dtcp_max_conns, uint, 0644);
+MODULE_PARM_DESC(max_conns, "connection entries per node (namespace); a hand-off beyond it is refused "
+		 "with EBUSY (on the passive node by a NACK) and the application serves the request itself");
 static struct kmem_cache *dtcp_conn_cache;
 
 const struct rhashtable_params dtcp_conn_params = {

@@ -65,6 +65,17 @@ struct dtcp_conn {
 	int failed;			/* P: errno sent in ABORT instead of a RETURN */
 	bool holds_module;		/* P: pins the module until freed (timers, works) */
 	int in_ifindex;			/* A: device the client's segments arrive on */
+	/* Liveness (liveness.c): when the other node last spoke of this
+	 * hand-off; lost: it was taken for dead and the client reset. */
+	unsigned long heard;
+	bool lost;
+	/* A: the highest acknowledgement the client sent while handed out,
+	 * i.e. how far it has received (for a reset it accepts). */
+	bool client_acked;
+	u32 client_ack;
+	/* A: the application closed the socket while it was away; the close
+	 * is completed when the connection is back. */
+	bool close_pending;
 
 	struct sk_buff_head early;	/* P: segments before Sp exists */
 	struct list_head accept_node;	/* P: in dn->accept_queue */
@@ -79,6 +90,8 @@ struct dtcp_conn {
 };
 
 extern const struct rhashtable_params dtcp_conn_params;
+/* Limit of entries per namespace (module parameter max_conns). */
+extern unsigned int dtcp_max_conns;
 
 static inline u64 dtcp_conn_key(u32 origin, u32 hid)
 {

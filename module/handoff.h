@@ -18,6 +18,25 @@ long dtcp_passive_accept(struct net *net, struct dtcp_ioc_accept *acc, void __us
 void dtcp_passive_drop_queue(struct net *net);
 __poll_t dtcp_passive_poll_mask(struct net *net);
 
+/*
+ * Liveness (liveness.c).  A hand-off in progress whose other node went
+ * silent or down: reset the client and let the entry end; false if the
+ * entry is past the point where that applies (or was lost already).
+ */
+bool dtcp_active_lost(struct dtcp_conn *c);
+bool dtcp_passive_lost(struct dtcp_conn *c);
+/* The states in which each side expects to hear from the other. */
+bool dtcp_active_in_progress(const struct dtcp_conn *c);
+bool dtcp_passive_in_progress(const struct dtcp_conn *c);
+/* Look after @dn's hand-offs in progress (armed when one starts). */
+void dtcp_liveness_arm(struct dtcp_net *dn);
+void dtcp_liveness_init(struct dtcp_net *dn);
+void dtcp_liveness_stop(struct dtcp_net *dn);
+/* PING and PONG received (tunnel.c). */
+struct dtcp_msg;
+void dtcp_liveness_rcv(struct dtcp_net *dn, const struct dtcp_msg *m);
+/* Something arrived from @c's other node about @c. */
+void dtcp_conn_heard(struct dtcp_conn *c);
 
 void dtcp_active_flush_one(struct dtcp_conn *c);
 void dtcp_passive_flush_one(struct dtcp_conn *c);

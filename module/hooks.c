@@ -7,6 +7,7 @@
 #include <linux/netfilter_ipv4.h>
 #include <linux/tcp.h>
 #include <net/ip.h>
+#include <net/tcp.h>
 
 #include "dtcp.h"
 #include "conn.h"
@@ -68,6 +69,23 @@ static bool dtcp_active_diverting(u8 state)
 	       state == DTCP_CONN_HANDED_OUT || state == DTCP_CONN_RETURNING;
 }
 
+/* How far the client has received: for a reset it accepts, should the
+ * passive node be lost (a race between CPUs only loses a newer value). */
+static void dtcp_note_client_ack(struct dtcp_conn *c, struct sk_buff *skb)
+{
+	struct tcphdr _th;
+	const struct tcphdr *th = skb_header_pointer(skb, ip_hdrlen(skb), sizeof(_th), &_th);
+	u32 ack;
+
+	if (!th || !th->ack || th->rst)
+		return;
+	ack = ntohl(th->ack_seq);
+	if (!READ_ONCE(c->client_acked) || after(ack, READ_ONCE(c->client_ack))) {
+		WRITE_ONCE(c->client_ack, ack);
+		WRITE_ONCE(c->client_acked, true);
+	}
+}
+
 static unsigned int dtcp_hook_in(void *priv, struct sk_buff *skb,
 				 const struct nf_hook_state *state)
 {
@@ -83,6 +101,7 @@ static unsigned int dtcp_hook_in(void *priv, struct sk_buff *skb,
 	if (c->role == DTCP_ROLE_ACTIVE && dtcp_active_diverting(READ_ONCE(c->state))) {
 		if (skb->dev && READ_ONCE(c->in_ifindex) != skb->dev->ifindex)
 			WRITE_ONCE(c->in_ifindex, skb->dev->ifindex);
+		dtcp_note_client_ack(c, skb);
 		dtcp_tunnel_forward(dn, c, skb);
 		verdict = NF_DROP;
 	}

@@ -100,6 +100,7 @@ static int __net_init dtcp_net_init(struct net *net)
 	atomic64_set(&dn->tx_seq, (u64)(u32)ktime_get_real_seconds() << 32);
 	xa_init(&dn->tombs);
 	INIT_DELAYED_WORK(&dn->tomb_gc, dtcp_tomb_gc);
+	dtcp_liveness_init(dn);
 	spin_lock_init(&dn->accept_lock);
 	INIT_LIST_HEAD(&dn->accept_queue);
 	init_waitqueue_head(&dn->accept_wait);
@@ -140,6 +141,7 @@ static void __net_exit dtcp_net_exit(struct net *net)
 	dtcp_tunnel_set_key(dn, NULL);
 	mutex_unlock(&dn->lock);
 	dtcp_net_flush_conns(dn);
+	dtcp_liveness_stop(dn);
 	WARN_ON(atomic_read(&dn->n_conns));
 	rhashtable_destroy(&dn->conns_by_tuple);
 	xa_destroy(&dn->conns_by_id);

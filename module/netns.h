@@ -68,6 +68,8 @@ struct dtcp_net {
 	struct xarray tombs;
 	atomic_t n_tombs;
 	struct delayed_work tomb_gc;
+	/* Liveness of hand-offs in progress (liveness.c). */
+	struct delayed_work probe_work;
 
 	/* Passive side: hand-offs waiting for the application. */
 	spinlock_t accept_lock;

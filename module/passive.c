@@ -30,7 +30,6 @@
 #define DTCP_DRAIN_POLL_NS	(200 * NSEC_PER_USEC)
 #define DTCP_DRAIN_MAX_S	30	/* give up on the client's ACK after this */
 #define DTCP_RETURN_TRIES	12
-#define DTCP_PASSIVE_MAX	1024	/* concurrent hand-offs served per node */
 /*
  * After its socket is gone an entry stays this long (state RETURNED): client
  * segments injected just before may still wait in the receive backlog, and
@@ -182,6 +181,7 @@ static void dtcp_passive_build(struct work_struct *w)
 
 	dtcp_tunnel_send(dn, c->peer, DTCP_MSG_HANDOFF_ACK, c->origin, c->hid, NULL, 0);
 	dtcp_stat_inc(dn, DTCP_STAT_HANDOFF_SERVED);
+	dtcp_liveness_arm(dn);
 	dtcp_conn_put(c);	/* the work's reference; the tables keep theirs */
 }
 
@@ -192,6 +192,8 @@ static void dtcp_passive_handoff(struct dtcp_net *dn, const struct dtcp_msg *m)
 
 	if (c) {
 		/* A retransmission: answer again once the first is built. */
+		if (m->sender == c->peer)
+			dtcp_conn_heard(c);
 		if (READ_ONCE(c->state) != DTCP_CONN_BUILDING)
 			dtcp_tunnel_send(dn, m->sender, DTCP_MSG_HANDOFF_ACK, m->origin, m->hid, NULL, 0);
 		dtcp_conn_put(c);
@@ -207,7 +209,7 @@ static void dtcp_passive_handoff(struct dtcp_net *dn, const struct dtcp_msg *m)
 		refuse = EINVAL;
 	else if (!READ_ONCE(dn->n_listeners))
 		refuse = ECONNREFUSED;
-	else if (atomic_read(&dn->n_conns) >= DTCP_PASSIVE_MAX)
+	else if (atomic_read(&dn->n_conns) >= READ_ONCE(dtcp_max_conns))
 		refuse = EBUSY;
 	if (refuse) {
 		dtcp_tomb_add(dn, m->origin, m->hid);	/* a later copy is no better */
@@ -226,6 +228,7 @@ static void dtcp_passive_handoff(struct dtcp_net *dn, const struct dtcp_msg *m)
 	c->peer = m->sender;
 	c->st = m->state;
 	c->state = DTCP_CONN_BUILDING;
+	c->heard = jiffies;
 	if (m->data_len) {
 		c->data = kmemdup(m->data, m->data_len, GFP_ATOMIC);
 		if (!c->data) {
@@ -249,6 +252,8 @@ static void dtcp_passive_segment(struct dtcp_net *dn, const struct dtcp_msg *m,
 		return;
 	}
 	st = READ_ONCE(c->state);
+	if (m->sender == c->peer)
+		dtcp_conn_heard(c);
 	if (st == DTCP_CONN_BUILDING || st == DTCP_CONN_QUEUED ||
 	    st == DTCP_CONN_SERVING || st == DTCP_CONN_DRAINING) {
 		skb = dtcp_segment_copy(m, tunnel_skb->dev);
@@ -350,7 +355,7 @@ static void dtcp_passive_finish(struct work_struct *w)
 	int ret = 0;
 
 	lock_sock(sk);
-	if (READ_ONCE(c->aborted))
+	if (READ_ONCE(c->aborted) || READ_ONCE(c->lost))
 		goto discard;
 	if (!dtcp_state_quiescent(sk, true) &&
 	    (sk->sk_state == TCP_ESTABLISHED || sk->sk_state == TCP_CLOSE_WAIT) &&
@@ -363,6 +368,8 @@ static void dtcp_passive_finish(struct work_struct *w)
 	if (!dtcp_state_quiescent(sk, true))
 		ret = sk->sk_state == TCP_ESTABLISHED || sk->sk_state == TCP_CLOSE_WAIT ?
 		      -ETIMEDOUT : -ECONNRESET;
+	else if (sk->sk_state != TCP_ESTABLISHED && sk->sk_state != TCP_CLOSE_WAIT)
+		ret = -ECONNRESET;	/* reset by the client once drained */
 	else if (tcp_sk(sk)->copied_seq != c->st.rcv_nxt)
 		ret = -EPROTO;	/* the application read client bytes */
 	if (!ret)
@@ -380,7 +387,8 @@ discard:
 	dtcp_conn_get(c);
 	/* Under the lock: an ABORT changes nothing once the entry is RETURNED. */
 	spin_lock_bh(&c->lock);
-	aborted = c->aborted;
+	/* Lost: the active node is gone; the client had its reset. */
+	aborted = c->aborted || c->lost;
 	if (aborted) {
 		c->rtx_done = true;	/* nothing to return */
 		c->lingering = true;
@@ -439,7 +447,7 @@ static enum hrtimer_restart dtcp_drain_poll(struct hrtimer *t)
 	bool busy = READ_ONCE(tp->snd_una) != READ_ONCE(tp->write_seq) ||
 		    !RB_EMPTY_ROOT(&tp->out_of_order_queue);
 
-	if (busy && !READ_ONCE(c->aborted) &&
+	if (busy && !READ_ONCE(c->aborted) && !READ_ONCE(c->lost) &&
 	    (READ_ONCE(c->sk->sk_state) == TCP_ESTABLISHED ||
 	     READ_ONCE(c->sk->sk_state) == TCP_CLOSE_WAIT) &&
 	    time_before(jiffies, c->drain_deadline)) {
@@ -556,6 +564,57 @@ static void dtcp_passive_abort(struct dtcp_net *dn, const struct dtcp_msg *m)
 	}
 	spin_unlock(&c->lock);
 	dtcp_conn_put(c);
+}
+
+bool dtcp_passive_in_progress(const struct dtcp_conn *c)
+{
+	u8 st = READ_ONCE(c->state);
+
+	return st == DTCP_CONN_BUILDING || st == DTCP_CONN_QUEUED ||
+	       st == DTCP_CONN_SERVING || st == DTCP_CONN_DRAINING ||
+	       (st == DTCP_CONN_RETURNED && !READ_ONCE(c->lingering));
+}
+
+/*
+ * The active node is gone: nobody will take the connection back.  Sp resets
+ * the client (an orphan cannot send one itself: the reset is made from its
+ * state) and dies; the application's writes fail with ECONNRESET, and its
+ * close (or the drain, if it closed already) ends the entry.
+ */
+bool dtcp_passive_lost(struct dtcp_conn *c)
+{
+	struct sock *sk = c->sk;
+	bool lost = false;
+	u8 st;
+
+	if (!sk)
+		return false;	/* still being built */
+	lock_sock(sk);
+	spin_lock_bh(&c->lock);
+	st = READ_ONCE(c->state);
+	if (!c->lost && !c->aborted && (st == DTCP_CONN_QUEUED || st == DTCP_CONN_SERVING ||
+					 st == DTCP_CONN_DRAINING)) {
+		c->lost = true;
+		lost = true;
+	}
+	spin_unlock_bh(&c->lock);
+	/* (An orphan is left to the drain, which stops on c->lost and
+	 * discards it.) */
+	local_bh_disable();
+	bh_lock_sock(sk);
+	if (lost && sk->sk_state != TCP_CLOSE) {
+		dtcp_state_send_reset(sock_net(sk), &c->tuple, tcp_sk(sk)->snd_nxt,
+				      tcp_sk(sk)->rcv_nxt);
+		if (!sock_flag(sk, SOCK_DEAD)) {
+			WRITE_ONCE(sk->sk_err, ECONNRESET);
+			sk_error_report(sk);
+			tcp_done(sk);
+		}
+	}
+	bh_unlock_sock(sk);
+	local_bh_enable();
+	release_sock(sk);
+	return lost;
 }
 
 void dtcp_passive_rcv(struct dtcp_net *dn, const struct dtcp_msg *m, struct sk_buff *skb)

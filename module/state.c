@@ -16,6 +16,7 @@
 #include <linux/netdevice.h>
 #include <net/ip.h>
 #include <net/inet_connection_sock.h>
+#include <net/route.h>
 #include <net/tcp.h>
 
 #include "compat.h"
@@ -388,4 +389,63 @@ void dtcp_state_inject_fin(struct sock *sk, int ifindex)
 	netif_rx(skb);
 out:
 	dev_put(dev);
+}
+
+/*
+ * Send the client a reset from (@laddr, @lport) with sequence number @seq:
+ * the client accepts it when @seq is exactly what it expects next.  For a
+ * socket that cannot send one itself (an orphan, or one whose sequence
+ * numbers are stale).  No options: a reset carries no timestamp, so PAWS
+ * does not apply to it.
+ */
+int dtcp_state_send_reset(struct net *net, const struct dtcp_tuple *t, u32 seq, u32 ack)
+{
+	struct flowi4 fl4 = {};
+	struct sk_buff *skb;
+	struct tcphdr *th;
+	struct iphdr *iph;
+	struct rtable *rt;
+
+	fl4.daddr = t->caddr;
+	fl4.saddr = t->laddr;
+	fl4.flowi4_proto = IPPROTO_TCP;
+	fl4.fl4_sport = t->lport;
+	fl4.fl4_dport = t->cport;
+	rt = ip_route_output_key(net, &fl4);
+	if (IS_ERR(rt))
+		return PTR_ERR(rt);
+	skb = alloc_skb(MAX_TCP_HEADER, GFP_ATOMIC);
+	if (!skb) {
+		ip_rt_put(rt);
+		return -ENOMEM;
+	}
+	skb_reserve(skb, MAX_TCP_HEADER);
+	th = skb_push(skb, sizeof(*th));
+	skb_reset_transport_header(skb);
+	memset(th, 0, sizeof(*th));
+	th->source = t->lport;
+	th->dest = t->cport;
+	th->seq = htonl(seq);
+	th->ack_seq = htonl(ack);
+	th->doff = sizeof(*th) / 4;
+	th->rst = 1;
+	th->ack = 1;
+	th->check = tcp_v4_check(sizeof(*th), t->laddr, t->caddr,
+				 csum_partial(th, sizeof(*th), 0));
+	iph = skb_push(skb, sizeof(*iph));
+	skb_reset_network_header(skb);
+	memset(iph, 0, sizeof(*iph));
+	iph->version = 4;
+	iph->ihl = 5;
+	iph->tot_len = htons(skb->len);
+	iph->frag_off = htons(IP_DF);
+	iph->ttl = ip4_dst_hoplimit(&rt->dst);
+	iph->protocol = IPPROTO_TCP;
+	iph->saddr = t->laddr;
+	iph->daddr = t->caddr;
+	ip_send_check(iph);
+	skb->protocol = htons(ETH_P_IP);
+	skb->ip_summed = CHECKSUM_NONE;
+	skb_dst_set(skb, &rt->dst);
+	return ip_local_out(net, NULL, skb);
 }

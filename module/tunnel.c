@@ -12,6 +12,7 @@
 
 #include "dtcp.h"
 #include "conn.h"
+#include "handoff.h"
 #include "netns.h"
 #include "tunnel.h"
 
@@ -320,7 +321,8 @@ static int dtcp_tunnel_rcv(struct sock *sk, struct sk_buff *skb)
 			dtcp_passive_rcv(dn, &m, skb);
 		break;
 	case DTCP_MSG_PING:
-		dtcp_tunnel_send(dn, m.sender, DTCP_MSG_PONG, m.origin, m.hid, NULL, 0);
+	case DTCP_MSG_PONG:
+		dtcp_liveness_rcv(dn, &m);
 		break;
 	default:
 		break;

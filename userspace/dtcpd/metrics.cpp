@@ -63,6 +63,7 @@ const std::map<uint16_t, StatInfo>& stat_table()
         {DTCP_STAT_DROP_NO_CONN, {"dtcp_tunnel_drops_total", "no_conn", ""}},
         {DTCP_STAT_DROP_STALE, {"dtcp_tunnel_drops_total", "stale", ""}},
         {DTCP_STAT_HANDOFF_TIMEOUT, {"dtcp_handoff_timeouts_total", "", "Hand-offs the passive node did not answer in time."}},
+        {DTCP_STAT_PEER_LOST, {"dtcp_handoffs_peer_lost_total", "", "Hand-offs ended because the other node went silent or down."}},
     };
     return t;
 }

@@ -64,6 +64,7 @@ std::string stat_name(uint16_t type)
     case DTCP_STAT_DROP_NO_CONN: return "drop_no_conn";
     case DTCP_STAT_DROP_STALE: return "drop_stale";
     case DTCP_STAT_HANDOFF_TIMEOUT: return "handoff_timeout";
+    case DTCP_STAT_PEER_LOST: return "peer_lost";
     default: return "stat-" + std::to_string(type);
     }
 }

@@ -149,6 +149,7 @@ enum dtcp_stat_attr {
 	DTCP_STAT_PAD,
 	DTCP_STAT_DROP_STALE,		/* duplicate HANDOFF of a hand-off that is over */
 	DTCP_STAT_HANDOFF_TIMEOUT,	/* no answer from the passive node in time */
+	DTCP_STAT_PEER_LOST,		/* hand-offs ended: the other node went silent or down */
 	__DTCP_STAT_MAX,
 };
 #define DTCP_STAT_MAX (__DTCP_STAT_MAX - 1)
