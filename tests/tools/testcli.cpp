@@ -4,6 +4,8 @@
 // requests, up to --pipeline of them outstanding, and checks every response
 // byte against the pattern (GET) or the CRC-32 the server computed (PUT).
 // Prints one summary line (or JSON); exits 1 on any mismatch or error.
+// For the failure scenarios a connection can also half-close (FIN) or
+// abort (RST) once a given number of response bytes has arrived.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -21,9 +23,11 @@
 #include <cstring>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "proto.hpp"
@@ -46,6 +50,8 @@ struct Options {
     uint64_t upload = 0;
     unsigned timeout_s = 30;
     bool json = false;
+    std::optional<uint64_t> half_close_after;  // shutdown(SHUT_WR) after this many bytes in
+    std::optional<uint64_t> reset_after;       // close with a RST after this many bytes in
 };
 
 struct ConnResult {
@@ -102,6 +108,8 @@ ConnResult run_conn(const Options& o, const sockaddr_in& sa, unsigned c)
     std::vector<char> in(65536);
     std::string error;
     unsigned error_at = 0;
+    uint64_t received = 0;
+    bool half_closed = false;
 
     auto enqueue = [&] {
         unsigned j = next++;
@@ -160,6 +168,25 @@ ConnResult run_conn(const Options& o, const sockaddr_in& sa, unsigned c)
             error_at = pending.empty() ? next : pending.front().index;
             break;
         }
+        received += static_cast<uint64_t>(n);
+        if (o.reset_after && received >= *o.reset_after) {
+            // Abort: SO_LINGER with a zero timeout makes close() send a RST.
+            linger lg{1, 0};
+            setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+            ::close(fd);
+            report(c, pending.empty() ? next : pending.front().index,
+                   fmt::format("reset sent after {} bytes", received));
+            res.ok = o.requests;  // got as far as asked
+            return res;
+        }
+        if (o.half_close_after && !half_closed && received >= *o.half_close_after && next == o.requests &&
+            out.empty()) {
+            if (::shutdown(fd, SHUT_WR) < 0) {
+                error = fmt::format("shutdown: {}", std::strerror(errno));
+                break;
+            }
+            half_closed = true;
+        }
         size_t used = 0, len = static_cast<size_t>(n);
         while (used < len) {
             if (pending.empty()) {
@@ -182,6 +209,25 @@ ConnResult run_conn(const Options& o, const sockaddr_in& sa, unsigned c)
                 pending.pop_front();
             }
         }
+    }
+    if (error.empty() && (o.reset_after || (o.half_close_after && !half_closed))) {
+        error = fmt::format("only {} response bytes arrived: too few to {} after {}", received,
+                            o.reset_after ? "reset" : "half-close",
+                            o.reset_after ? *o.reset_after : *o.half_close_after);
+        error_at = next;
+    }
+    if (error.empty() && half_closed) {
+        // Every answer is in: the server must now close cleanly (EOF, not RST).
+        pollfd p{fd, POLLIN, 0};
+        char b;
+        ssize_t n = ::poll(&p, 1, static_cast<int>(o.timeout_s * 1000)) == 1 ? ::read(fd, &b, 1) : -2;
+        if (n == -2)
+            error = fmt::format("no end of stream within {} s of the half-close", o.timeout_s);
+        else if (n < 0)
+            error = fmt::format("read after the half-close: {}", std::strerror(errno));
+        else if (n > 0)
+            error = "bytes nobody asked for after the half-close";
+        error_at = next;
     }
     if (!error.empty()) {
         report(c, error_at, error);
@@ -227,6 +273,11 @@ int main(int argc, char** argv)
         ->check(CLI::Range(1u, 3600u))
         ->capture_default_str();
     app.add_flag("--json", o.json, "print the summary as JSON");
+    std::string half_close, reset;
+    app.add_option("--half-close-after", half_close,
+                   "once every request is sent and this many response bytes arrived, shut down the sending "
+                   "side; after the last answer a clean end of stream is required");
+    app.add_option("--reset-after", reset, "abort the connection with a RST once this many response bytes arrived");
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -243,6 +294,17 @@ int main(int argc, char** argv)
     if (!parse_size(upload, o.upload)) {
         fmt::print(stderr, "dtcp-testcli: --upload: want a size, got '{}'\n", upload);
         return 2;
+    }
+    for (auto [text, opt, name] : {std::tuple{&half_close, &o.half_close_after, "--half-close-after"},
+                                   std::tuple{&reset, &o.reset_after, "--reset-after"}}) {
+        uint64_t v = 0;
+        if (text->empty())
+            continue;
+        if (!parse_size(*text, v)) {
+            fmt::print(stderr, "dtcp-testcli: {}: want a size, got '{}'\n", name, *text);
+            return 2;
+        }
+        *opt = v;
     }
     sockaddr_in sa{};
     sa.sin_family = AF_INET;
