@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -213,7 +214,28 @@ TEST_CASE("Hand-offs that cannot happen fail with the documented errno", "[hando
         b = h;
         b.sockfd = fresh;
         expect(b, ENOTCONN);
+        // Listening: not a connection at all.
+        sockaddr_in any{};
+        any.sin_family = AF_INET;
+        any.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        REQUIRE(::bind(fresh, reinterpret_cast<sockaddr*>(&any), sizeof(any)) == 0);
+        REQUIRE(::listen(fresh, 1) == 0);
+        b.sockfd = fresh;
+        expect(b, EINVAL);
         ::close(fresh);
+        // A socket of another network namespace (another node) is refused
+        // before its state is looked at: EINVAL where one of ours gives ENOTCONN.
+        int home = ::open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+        REQUIRE(home >= 0);
+        REQUIRE(::unshare(CLONE_NEWNET) == 0);
+        int foreign = ::socket(AF_INET, SOCK_STREAM, 0);
+        REQUIRE(::setns(home, CLONE_NEWNET) == 0);
+        ::close(home);
+        REQUIRE(foreign >= 0);
+        b = h;
+        b.sockfd = foreign;
+        expect(b, EINVAL);
+        ::close(foreign);
         std::string big(DTCP_MAX_REQUEST + 1, 'x');
         b = raw_handoff(p.a, 3, big);
         expect(b, EMSGSIZE);
