@@ -114,14 +114,17 @@ cluster_down() {
     local i j ns
     servers_down
     # Peers first, everywhere: the live-object counters are module wide.
+    # (A node a scenario killed has no namespace left: skipped.)
     for (( i=1; i<=BACKENDS; i++ )); do
         ns=$(ns_be "$i")
+        [ -e "/run/netns/$ns" ] || continue
         for (( j=1; j<=BACKENDS; j++ )); do
             [ "$i" = "$j" ] || in_ns "$ns" "$DTCPCTL" peer del "$j" >/dev/null 2>&1
         done
     done
     for (( i=1; i<=BACKENDS; i++ )); do
         ns=$(ns_be "$i")
+        [ -e "/run/netns/$ns" ] || continue
         wait_for 20 ns_counters_zero "$ns" ||
             die "back-end $i: live objects remain: $(in_ns "$ns" "$DTCPCTL" -j status | jq -c .live)"
     done
@@ -130,3 +133,54 @@ cluster_down() {
 ns_counters_zero() {
     in_ns "$1" "$DTCPCTL" -j status | jq -e '.live | length > 0 and all(.[]; . == 0)' >/dev/null
 }
+
+# --- failure scenarios --------------------------------------------------------
+
+# only_via I: the front-end sends every client to back-end I (the others
+# still serve hand-offs).
+only_via() {
+    local i
+    for (( i=1; i<=BACKENDS; i++ )); do
+        [ "$i" = "$1" ] && continue
+        in_ns "$NS_F" ipvsadm -d -t "$VIP:$PORT" -r "$(be_addr "$i"):$PORT" || die "ipvsadm -d $i"
+    done
+}
+
+# slow_client_link RATE: responses reach the client at RATE (netem), so that a
+# large one is still on its way when a scenario strikes.
+slow_client_link() {
+    modprobe -q sch_netem || skip "netem is not available in this kernel"
+    in_ns "$NS_R" tc qdisc add dev cl0 root netem rate "$1" || die "netem rate on the client link"
+}
+
+# node_die I: back-end I vanishes: its link goes (nothing it sends arrives
+# anywhere from now on), its server is killed, its namespace deleted.
+node_die() {
+    in_ns "$NS_R" ip link del "b$1" || die "deleting back-end $1's link"
+    if [ -n "${SERVER_PIDS[$1]:-}" ]; then
+        kill -KILL "${SERVER_PIDS[$1]}" 2>/dev/null
+        wait "${SERVER_PIDS[$1]}" 2>/dev/null
+        SERVER_PIDS[$1]=""
+    fi
+    ip netns del "$(ns_be "$1")" || die "deleting back-end $1's namespace"
+}
+
+# at_least N CMD... / exactly N CMD...: the number CMD prints, compared
+# (for wait_for, which must run CMD again each time).
+at_least() { local n=$1; shift; [ "$("$@")" -ge "$n" ]; }
+exactly() { local n=$1; shift; [ "$("$@")" -eq "$n" ]; }
+
+# conns_count I [STATE]: connection entries in back-end I (in STATE).
+conns_count() {
+    in_ns "$(ns_be "$1")" "$DTCPCTL" -j conns |
+        jq --arg s "${2:-}" '[.[] | select($s == "" or .state == $s)] | length'
+}
+
+# client_reset_only FILE: the client's only complaint, in FILE, is a reset
+# (no wrong byte, no timeout).
+client_reset_only() {
+    local lines
+    lines=$(grep -c '^dtcp-testcli: ' "$1")
+    [ "$lines" -eq 1 ] && grep -q 'read: Connection reset by peer' "$1"
+}
+

@@ -1,0 +1,33 @@
+# DESIGN 4.4, "module unload with connections handed out": while hand-offs
+# are in flight, unloading dtcp.ko is refused (the connections and the
+# applications' /dev/dtcp files hold it) and nothing else changes: every
+# response still arrives byte-exact.  Once the applications are gone and the
+# connections are home and closed, the module unloads, leaving no object
+# behind (the kernel warns when a cache is destroyed with objects in it).
+. "$DTCP_ROOT/tests/vm/lib.sh"
+. "$DTCP_ROOT/tests/vm/handoff-lib.sh"
+cluster_up 3
+servers_up dtcp
+only_via 1
+slow_client_link 64mbit
+out=$(mktemp); defer "rm -f $out"
+client --conns 4 --requests 4 --owners 2,3 --sizes 2M >"$out" 2>&1 &
+cpid=$!
+serving() { echo $(( $(conns_count 2 serving) + $(conns_count 3 serving) )); }
+wait_for 30 at_least 1 serving ||
+    die "no hand-off in flight: $(cat "$out")"
+refused=0
+for _ in 1 2 3; do
+    if err=$(rmmod dtcp 2>&1); then
+        die "dtcp.ko unloaded with hand-offs in flight"
+    fi
+    grep -qi 'in use' <<<"$err" || die "rmmod failed for another reason: $err"
+    refused=$((refused + 1))
+done
+module_loaded || die "the module is gone"
+wait "$cpid" || die "transfers failed around the refused unloads: $(cat "$out")"
+log "client: $(cat "$out")"
+[ "$(sum_srv_stat handoffs)" -ge 1 ] || die "nothing was handed off"
+cluster_down
+rmmod dtcp || die "rmmod after the connections went home and closed failed"
+log "ok: unload refused $refused times in flight, then done"
