@@ -134,21 +134,28 @@ for l in "${loops[@]}"; do
         p50_ms_avg: (map(.latency_ms.p50) | add / length | floor), p99_ms_max: (map(.latency_ms.p99) | max | floor)}' "$work/$l.ok")"
 done
 
-srv_lines=""
-for i in 1 2 3; do
-    l=$(srv_line "$i")
-    say "server $i: $l"
-    srv_lines+="$l"$'\n'
-done
+# The clients are done, but the last hand-offs' returns may still be under
+# way: the counters are read once none is in flight, and again should the
+# servers' count lag behind the modules' by the moment between the two reads.
+in_flight_none() { dtcpctl -j status | jq -e '.live.handoffs == 0' >/dev/null; }
+wait_for 20 in_flight_none || say "hand-offs still in flight 20 s after the load: $(dtcpctl -j status | jq -c .live)"
+read_counters() {
+    local i
+    mod=$(for i in 1 2 3; do in_ns "$(ns_be "$i")" "$DTCPCTL" -j stats; done |
+          jq -s -c 'reduce (.[] | to_entries[]) as $e ({}; .[$e.key] += $e.value)')
+    srv_lines=""
+    for i in 1 2 3; do srv_lines+="$(srv_line "$i")"$'\n'; done
+    done_n=$(jq '.handoff_done // 0' <<<"$mod") failed_n=$(jq '.handoff_failed // 0' <<<"$mod")
+    handoffs=$(srv_sum handoffs) fallbacks=$(srv_sum fallbacks)
+    accepted=$(srv_sum accepted) srv_errors=$(srv_sum errors)
+}
 # srv_sum NAME: a server counter summed over the three back-ends.
 srv_sum() { sed -n "s/.* $1=\([0-9]*\).*/\1/p" <<<"$srv_lines" | awk '{ s += $1 } END { print s + 0 }'; }
-handoffs=$(srv_sum handoffs) fallbacks=$(srv_sum fallbacks)
-accepted=$(srv_sum accepted) srv_errors=$(srv_sum errors)
-mod=$(for i in 1 2 3; do in_ns "$(ns_be "$i")" "$DTCPCTL" -j stats; done |
-      jq -s -c 'reduce (.[] | to_entries[]) as $e ({}; .[$e.key] += $e.value)')
+read_counters
+[ "$done_n" = "$handoffs" ] || { sleep 1; read_counters; }
+while read -r l; do say "server: $l"; done <<<"${srv_lines%$'\n'}"
 say "modules (sum of 3): $mod"
 say "counters read at $SECONDS s"
-done_n=$(jq '.handoff_done // 0' <<<"$mod") failed_n=$(jq '.handoff_failed // 0' <<<"$mod")
 
 # --- settle ------------------------------------------------------------------
 servers_down
