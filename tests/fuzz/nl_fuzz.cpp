@@ -75,6 +75,7 @@ struct Options {
 
 Options opt;
 uint64_t cur_iter = 0;
+constexpr uint16_t kBusyPort = 7401;  // a UDP port the fuzzer holds itself
 bool in_iteration = false;
 
 [[noreturn]] void fail(const char* fmt, ...)
@@ -290,12 +291,15 @@ void add_plausible_attrs(Rng& r, Bytes& b, uint8_t cmd)
     case DTCP_CMD_SET_CONFIG:
         if (r.pct(50))
             put_attr<uint32_t>(b, DTCP_A_NODE_ID, r.pct(90) ? 1 + r.below(6) : DTCP_NODE_ID_MAX);
-        if (r.pct(40))
-            put_attr<uint16_t>(b, DTCP_A_TUNNEL_PORT, r.pick<uint16_t>({7400, 7401, 7402, 7401, 65535}));
         if (r.pct(40)) {
             Bytes k = random_bytes(r, DTCP_KEY_LEN);
             put_attr_raw(b, DTCP_A_CLUSTER_KEY, k.data(), k.size());
+            // With a port that cannot be opened: the key must not change.
+            if (r.pct(30))
+                put_attr<uint16_t>(b, DTCP_A_TUNNEL_PORT, kBusyPort);
         }
+        if (r.pct(40))
+            put_attr<uint16_t>(b, DTCP_A_TUNNEL_PORT, r.pick<uint16_t>({7400, kBusyPort, 7402, kBusyPort, 65535}));
         if (r.pct(40))
             put_attr<uint32_t>(b, DTCP_A_VIP, htonl(0xc6120000 | r.below(256)));
         break;
@@ -418,7 +422,6 @@ struct Sock {
     }
 };
 
-constexpr uint16_t kBusyPort = 7401;  // bound by the fuzzer itself
 uint16_t family_id = 0;
 uint32_t events_group = 0;
 Sock sock, mon;
