@@ -4,7 +4,8 @@
 # unprivileged run (every change refused, nothing changed).  Every message
 # gets its answer in time, refused ones change nothing, events stay well
 # formed; afterwards the fuzzer's daemon registration is gone with its
-# socket, and with the namespaces gone every live-object counter is zero.
+# socket, with the namespaces gone every live-object counter is zero, and
+# the module wrote nothing to the kernel log.
 # A failure prints the seed and iteration that reproduce it.
 . "$DTCP_ROOT/tests/vm/lib.sh"
 
@@ -16,6 +17,7 @@ UNPRIV_SECS=${DTCP_NLFUZZ_UNPRIV_SECS:-10}
 [ -x "$FUZZ" ] || die "$FUZZ not built"
 
 module_load
+log_before=$(dmesg | wc -l)
 # Every run starts in a fresh namespace (the same start state each time, so
 # that a seed and an iteration count reproduce a failure); afterwards the
 # fuzzer's socket, which may have registered as the daemon, is gone and so
@@ -55,5 +57,9 @@ fuzz_in_fresh_ns setpriv --reuid=65534 --regid=65534 --clear-groups \
 all_zero() { dtcpctl -j status | jq -e '.live | length > 0 and all(.[]; . == 0)'; }
 wait_for 60 all_zero || die "live objects remain after the namespace went: $(dtcpctl -j status | jq -c .live)"
 check_counters_zero
+# The module logs nothing.  (The netlink core's rate-limited notes on the
+# fuzzer's malformed attributes name the fuzzer's process and are expected.)
+module_log=$(dmesg | tail -n +$((log_before + 1)) | grep dtcp | grep -v "dtcp-nl-fuzz")
+[ -z "$module_log" ] || die "kernel log lines from the module: $module_log"
 module_unload
 log "ok"
