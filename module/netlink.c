@@ -11,6 +11,7 @@
  * forgets it and multicasts DTCP_EV_DAEMON_GONE, so status always says
  * whether a daemon is running.
  */
+#include <crypto/hash.h>
 #include <linux/netlink.h>
 #include <linux/notifier.h>
 #include <linux/string.h>
@@ -152,6 +153,7 @@ static int dtcp_nl_set_config(struct sk_buff *skb, struct genl_info *info)
 {
 	struct dtcp_net *dn = dtcp_net(genl_info_net(info));
 	struct nlattr **a = info->attrs;
+	struct crypto_shash *mac = NULL;
 	int ret = 0;
 
 	/* The policy has validated types and ranges; all checks precede any change. */
@@ -175,16 +177,27 @@ static int dtcp_nl_set_config(struct sk_buff *skb, struct genl_info *info)
 		ret = -EEXIST;
 		goto out;
 	}
-	/* The key first: setting it up can fail, and then nothing has changed. */
+	/*
+	 * Everything that can fail comes before any change that status shows:
+	 * the key is set up first and installed last, and the hooks (idle
+	 * without connections) are registered before the port moves.
+	 */
 	if (a[DTCP_A_CLUSTER_KEY]) {
-		ret = dtcp_tunnel_set_key(dn, nla_data(a[DTCP_A_CLUSTER_KEY]));
-		if (ret) {
+		mac = dtcp_tunnel_new_mac(nla_data(a[DTCP_A_CLUSTER_KEY]));
+		if (IS_ERR(mac)) {
+			ret = PTR_ERR(mac);
+			mac = NULL;
 			NL_SET_ERR_MSG_ATTR(info->extack, a[DTCP_A_CLUSTER_KEY],
 					    "cannot set up HMAC-SHA256 with this key");
 			goto out;
 		}
-		nla_memcpy(dn->key, a[DTCP_A_CLUSTER_KEY], sizeof(dn->key));
-		dn->key_set = true;
+	}
+	if (a[DTCP_A_NODE_ID]) {
+		ret = dtcp_hooks_register(dn);
+		if (ret) {
+			NL_SET_ERR_MSG(info->extack, "cannot register the netfilter hooks");
+			goto out;
+		}
 	}
 	if (a[DTCP_A_TUNNEL_PORT] && nla_get_u16(a[DTCP_A_TUNNEL_PORT]) != dn->tunnel_port) {
 		dtcp_tunnel_close(dn);
@@ -199,18 +212,20 @@ static int dtcp_nl_set_config(struct sk_buff *skb, struct genl_info *info)
 		}
 		dn->tunnel_port = nla_get_u16(a[DTCP_A_TUNNEL_PORT]);
 	}
-	if (a[DTCP_A_NODE_ID]) {
-		ret = dtcp_hooks_register(dn);
-		if (ret) {
-			NL_SET_ERR_MSG(info->extack, "cannot register the netfilter hooks");
-			goto out;
-		}
-		dn->node_id = nla_get_u32(a[DTCP_A_NODE_ID]);
+	if (mac) {
+		dtcp_tunnel_set_mac(dn, mac);
+		mac = NULL;
+		nla_memcpy(dn->key, a[DTCP_A_CLUSTER_KEY], sizeof(dn->key));
+		dn->key_set = true;
 	}
+	if (a[DTCP_A_NODE_ID])
+		dn->node_id = nla_get_u32(a[DTCP_A_NODE_ID]);
 	if (a[DTCP_A_VIP])
 		dn->vip = nla_get_in_addr(a[DTCP_A_VIP]);
 out:
 	mutex_unlock(&dn->lock);
+	if (mac)
+		crypto_free_shash(mac);
 	if (!ret)
 		dtcp_netlink_notify(genl_info_net(info), DTCP_EV_CONFIG_CHANGED);
 	return ret;

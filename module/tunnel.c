@@ -27,26 +27,43 @@ static struct sk_buff *dtcp_tunnel_alloc(u32 len, gfp_t gfp)
 	return skb;
 }
 
-int dtcp_tunnel_set_key(struct dtcp_net *dn, const u8 *key)
+struct crypto_shash *dtcp_tunnel_new_mac(const u8 *key)
 {
-	struct crypto_shash *tfm = NULL, *old;
+	struct crypto_shash *tfm;
 	int ret;
 
-	if (key) {
-		tfm = crypto_alloc_shash("hmac(sha256)", 0, 0);
-		if (IS_ERR(tfm))
-			return PTR_ERR(tfm);
-		ret = crypto_shash_setkey(tfm, key, DTCP_KEY_LEN);
-		if (ret) {
-			crypto_free_shash(tfm);
-			return ret;
-		}
+	tfm = crypto_alloc_shash("hmac(sha256)", 0, 0);
+	if (IS_ERR(tfm))
+		return tfm;
+	ret = crypto_shash_setkey(tfm, key, DTCP_KEY_LEN);
+	if (ret) {
+		crypto_free_shash(tfm);
+		return ERR_PTR(ret);
 	}
-	old = rcu_replace_pointer(dn->mac, tfm, lockdep_is_held(&dn->lock) || !key);
+	return tfm;
+}
+
+void dtcp_tunnel_set_mac(struct dtcp_net *dn, struct crypto_shash *tfm)
+{
+	struct crypto_shash *old;
+
+	old = rcu_replace_pointer(dn->mac, tfm, lockdep_is_held(&dn->lock) || !tfm);
 	if (old) {
 		synchronize_rcu();
 		crypto_free_shash(old);
 	}
+}
+
+int dtcp_tunnel_set_key(struct dtcp_net *dn, const u8 *key)
+{
+	struct crypto_shash *tfm = NULL;
+
+	if (key) {
+		tfm = dtcp_tunnel_new_mac(key);
+		if (IS_ERR(tfm))
+			return PTR_ERR(tfm);
+	}
+	dtcp_tunnel_set_mac(dn, tfm);
 	return 0;
 }
 

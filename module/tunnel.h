@@ -9,6 +9,7 @@
 #include <linux/skbuff.h>
 #include <linux/types.h>
 
+struct crypto_shash;
 struct dtcp_net;
 struct dtcp_conn;
 struct dtcp_msg;
@@ -23,6 +24,12 @@ void dtcp_tunnel_close(struct dtcp_net *dn);
 /* Messages are signed and checked with HMAC-SHA256 under @key (DTCP_KEY_LEN
  * bytes), or not at all (NULL).  Process context, dn->lock held. */
 int dtcp_tunnel_set_key(struct dtcp_net *dn, const u8 *key);
+/* The same in two steps, so that a caller can set the key up before it
+ * changes anything and install it last: a transform keyed with @key (or an
+ * ERR_PTR; free an unused one with crypto_free_shash()), then its use from
+ * now on (NULL: none).  Process context, dn->lock held. */
+struct crypto_shash *dtcp_tunnel_new_mac(const u8 *key);
+void dtcp_tunnel_set_mac(struct dtcp_net *dn, struct crypto_shash *tfm);
 
 /* Send a message of @type about (origin, hid) to @peer_id; any context. */
 int dtcp_tunnel_send(struct dtcp_net *dn, u32 peer_id, u8 type, u32 origin, u32 hid,
