@@ -184,7 +184,8 @@ struct dtcp_ioc_info {
  *   EINVAL  bad arguments, not a TCP/IPv4 socket, hand-off to self
  *   ENOTCONN  socket not established     ENOENT  unknown or down node
  *   EMSGSIZE  request longer than DTCP_MAX_REQUEST
- *   EBUSY   the socket did not become quiescent (unacknowledged data)
+ *   EBUSY   the socket did not become quiescent (unacknowledged data),
+ *           or this node's (or the passive node's) table is full
  *   ECONNREFUSED  the passive node refused (NACK)
  *   ETIMEDOUT  no answer from the passive node in time
  *   EADDRNOTAVAIL  this node is not configured (node id, tunnel port, VIP)
