@@ -1,0 +1,66 @@
+// The DESIGN 4.2 invariants as the client sees them, checked on a packet
+// capture taken at the client: on every connection, what the server side
+// sends (whichever back-end sends it) never goes backwards.
+//  - TSval never decreases (else the client's PAWS check drops segments);
+//  - the acknowledgement number never decreases;
+//  - the right edge of the advertised receive window (ack + window << scale)
+//    never moves left (a shrinking window).
+// A frozen socket that leaked a segment would show as one of these (its
+// TSval, ack and window are those of the moment it froze).
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace dtcp::test {
+
+struct Segment {
+    uint32_t seq = 0, ack = 0;
+    uint16_t window = 0;  // as on the wire (unscaled)
+    bool syn = false, ack_flag = false, rst = false;
+    std::optional<uint32_t> tsval;
+    std::optional<uint8_t> wscale;  // window scale option (SYN only)
+    uint32_t payload = 0;
+};
+
+// Checks the segments one direction of one connection sends, in order.
+class FlowChecker {
+public:
+    void feed(const Segment& s);
+    // Whether the other side offered window scaling (in its SYN): only then
+    // does this side's own shift apply.
+    void set_peer_offered_wscale(bool on) { peer_ws_ = on; }
+    const std::vector<std::string>& violations() const { return violations_; }
+    uint64_t segments() const { return n_; }
+    uint64_t checked_tsvals() const { return n_ts_; }
+
+private:
+    void violation(std::string what);
+    uint64_t n_ = 0, n_ts_ = 0;
+    bool peer_ws_ = false, syn_seen_ = false;
+    uint8_t shift_ = 0;
+    std::optional<uint32_t> tsval_, ack_, edge_;
+    std::vector<std::string> violations_;
+};
+
+struct Endpoint {
+    uint32_t addr = 0;  // network order
+    uint16_t port = 0;  // host order
+    bool operator<(const Endpoint& o) const { return addr != o.addr ? addr < o.addr : port < o.port; }
+};
+
+struct FlowReport {
+    uint64_t segments = 0, tsvals = 0;
+    std::vector<std::string> violations;
+};
+
+// Reads a capture (Ethernet or Linux cooked) and checks every connection to
+// @server: the segments the server side sends.  Clients by endpoint.
+// Throws std::runtime_error when the file cannot be read.
+std::map<Endpoint, FlowReport> check_capture(const std::string& path, Endpoint server);
+
+}  // namespace dtcp::test
