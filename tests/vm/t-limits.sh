@@ -28,8 +28,10 @@ client --requests 1 --owners 3 --sizes 10k || die "a request refused by a full t
 [ "$(srv_stat 3 accepted)" -eq 0 ] || die "node 3 got a hand-off past node 1's limit"
 
 # Node 2's table is full: a hand-off from node 3 is refused by a NACK.
+# New clients go to node 3; node 1 keeps its connections (weight 0, not
+# removed: IPVS drops the packets of a removed server's connections).
 in_ns "$NS_F" ipvsadm -a -t "$VIP:$PORT" -r "$(be_addr 3):$PORT" -g || die "ipvsadm -a 3"
-in_ns "$NS_F" ipvsadm -d -t "$VIP:$PORT" -r "$(be_addr 1):$PORT" || die "ipvsadm -d 1"
+in_ns "$NS_F" ipvsadm -e -t "$VIP:$PORT" -r "$(be_addr 1):$PORT" -g -w 0 || die "ipvsadm -e 1"
 client --requests 1 --owners 2 --sizes 10k || die "a request refused by a full passive node was not served"
 [ "$(srv_stat 3 fallback_EBUSY)" -eq 1 ] || die "node 3 did not see EBUSY from node 2: $(srv_line 3)"
 
