@@ -465,11 +465,14 @@ static void dtcp_active_apply(struct work_struct *w)
 	c->data_len = 0;
 	c->chunks_done = 0;
 	WRITE_ONCE(c->result, ret);
-	dtcp_unfreeze(c);
-	if (!ret || ret == -ECONNABORTED) {
-		if (c->client_fin)
-			dtcp_state_inject_fin(c->sk, READ_ONCE(c->in_ifindex));
+	if ((!ret || ret == -ECONNABORTED) && c->client_fin) {
+		c->fin_at = jiffies;
+		WRITE_ONCE(c->fin_pending, true);
 	}
+	dtcp_unfreeze(c);
+	if (READ_ONCE(c->fin_pending) &&
+	    !dtcp_state_inject_fin(c->sk, READ_ONCE(c->in_ifindex)))
+		WRITE_ONCE(c->fin_pending, false);
 	c->client_fin = false;
 	/* The application closed the socket while it was away (after the
 	 * unfreeze: from then on its close does not defer). */

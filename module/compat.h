@@ -16,6 +16,21 @@ static inline u32 dtcp_tcp_ts_now(const struct tcp_sock *tp)
 #endif
 }
 
+/*
+ * The TSval of the latest segment this socket sent: its departure time can
+ * be ahead of the clock (pacing stamps segments in the future).
+ */
+static inline u32 dtcp_tcp_ts_sent(const struct tcp_sock *tp)
+{
+	u64 ns = max(tp->tcp_wstamp_ns, tp->tcp_clock_cache);
+
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0)
+	if (tp->tcp_usec_ts)
+		return (u32)div_u64(ns, NSEC_PER_USEC) + tp->tsoffset;
+#endif
+	return (u32)div_u64(ns, NSEC_PER_MSEC) + tp->tsoffset;
+}
+
 /* The raw clock TSvals are derived from (without the socket's offset). */
 static inline u32 dtcp_tcp_ts_raw(const struct tcp_sock *tp)
 {

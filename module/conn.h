@@ -76,6 +76,11 @@ struct dtcp_conn {
 	/* A: the application closed the socket while it was away; the close
 	 * is completed when the connection is back. */
 	bool close_pending;
+	/* A: the client's FIN that came with the return is on its way to
+	 * the stack; Sa sends nothing before it arrives (its acknowledgement
+	 * would be one short of what the passive node already acknowledged). */
+	bool fin_pending;
+	unsigned long fin_at;		/* when (the liveness work clears a lost one) */
 
 	struct sk_buff_head early;	/* P: segments before Sp exists */
 	struct list_head accept_node;	/* P: in dn->accept_queue */

@@ -86,6 +86,14 @@ static void dtcp_note_client_ack(struct dtcp_conn *c, struct sk_buff *skb)
 	}
 }
 
+static bool dtcp_is_fin(struct sk_buff *skb)
+{
+	struct tcphdr _th;
+	const struct tcphdr *th = skb_header_pointer(skb, ip_hdrlen(skb), sizeof(_th), &_th);
+
+	return th && th->fin;
+}
+
 static unsigned int dtcp_hook_in(void *priv, struct sk_buff *skb,
 				 const struct nf_hook_state *state)
 {
@@ -98,6 +106,8 @@ static unsigned int dtcp_hook_in(void *priv, struct sk_buff *skb,
 	c = dtcp_hook_lookup(dn, skb, true);
 	if (!c)
 		return NF_ACCEPT;
+	if (c->role == DTCP_ROLE_ACTIVE && READ_ONCE(c->fin_pending) && dtcp_is_fin(skb))
+		WRITE_ONCE(c->fin_pending, false);	/* Sa may answer it */
 	if (c->role == DTCP_ROLE_ACTIVE && dtcp_active_diverting(READ_ONCE(c->state))) {
 		if (skb->dev && READ_ONCE(c->in_ifindex) != skb->dev->ifindex)
 			WRITE_ONCE(c->in_ifindex, skb->dev->ifindex);
@@ -126,7 +136,7 @@ static unsigned int dtcp_hook_out(void *priv, struct sk_buff *skb,
 	/* A frozen socket stays silent; on the passive node, while no socket
 	 * serves the tuple (being built, or discarded), neither does the
 	 * stack: the listener would reset the client's segments. */
-	if ((c->role == DTCP_ROLE_ACTIVE && dtcp_active_diverting(st)) ||
+	if ((c->role == DTCP_ROLE_ACTIVE && (dtcp_active_diverting(st) || READ_ONCE(c->fin_pending))) ||
 	    (c->role == DTCP_ROLE_PASSIVE &&
 	     (st == DTCP_CONN_RETURNED || st == DTCP_CONN_BUILDING))) {
 		dtcp_stat_inc(dn, DTCP_STAT_FROZEN_DROPPED);

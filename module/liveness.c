@@ -46,6 +46,10 @@ static void dtcp_probe_one(struct dtcp_net *dn, struct dtcp_conn *c)
 	struct dtcp_peer *p;
 	bool up, lost;
 
+	/* A FIN injected for Sa that never reached it: Sa must not stay mute. */
+	if (c->role == DTCP_ROLE_ACTIVE && READ_ONCE(c->fin_pending) &&
+	    time_after(jiffies, c->fin_at + HZ))
+		WRITE_ONCE(c->fin_pending, false);
 	if (!dtcp_in_progress(c) || READ_ONCE(c->lost))
 		return;
 	rcu_read_lock();

@@ -49,7 +49,10 @@ void dtcp_state_capture(const struct sock *sk, struct dtcp_state *st)
 	st->mss = tp->rx_opt.mss_clamp;
 	if (tp->rx_opt.tstamp_ok) {
 		st->flags |= DTCP_ST_TSTAMP;
+		/* Never below what the client has seen already. */
 		st->tsval = dtcp_tcp_ts_now(tp);
+		if (after(dtcp_tcp_ts_sent(tp), st->tsval))
+			st->tsval = dtcp_tcp_ts_sent(tp);
 		st->ts_recent = tp->rx_opt.ts_recent;
 	}
 	if (tp->rx_opt.sack_ok)
@@ -218,6 +221,11 @@ static void dtcp_state_move(struct sock *sk, const struct dtcp_state *st)
 	if (tp->rx_opt.tstamp_ok) {
 		/* Continue from the passive node's clock: TSval never goes back. */
 		WRITE_ONCE(tp->tsoffset, st->tsval + 1 - dtcp_tcp_ts_raw(tp));
+		/* The socket's cached clock is from before the freeze: with the
+		 * new offset it would date the next segment back by the time the
+		 * connection was away.  Refreshed, as the stack does before sending. */
+		tp->tcp_clock_cache = tcp_clock_ns();
+		tp->tcp_mstamp = div_u64(tp->tcp_clock_cache, NSEC_PER_USEC);
 		tp->rx_opt.ts_recent = st->ts_recent;
 		tp->rx_opt.ts_recent_stamp = ktime_get_seconds();
 	}
@@ -332,7 +340,7 @@ int dtcp_state_unread(const struct sock *sk, u8 **bufp, u32 *lenp)
  * (a segment built from the connection's own state) so that its socket moves
  * to CLOSE_WAIT and the application reads EOF, as after any FIN.
  */
-void dtcp_state_inject_fin(struct sock *sk, int ifindex)
+bool dtcp_state_inject_fin(struct sock *sk, int ifindex)
 {
 	const struct inet_sock *inet = inet_sk(sk);
 	const struct tcp_sock *tp = tcp_sk(sk);
@@ -342,10 +350,11 @@ void dtcp_state_inject_fin(struct sock *sk, int ifindex)
 	struct sk_buff *skb;
 	struct tcphdr *th;
 	struct iphdr *iph;
+	bool queued = false;
 
 	dev = dev_get_by_index(sock_net(sk), ifindex);
 	if (!dev)
-		return;
+		return false;
 	skb = netdev_alloc_skb_ip_align(dev, len);
 	if (!skb)
 		goto out;
@@ -386,9 +395,10 @@ void dtcp_state_inject_fin(struct sock *sk, int ifindex)
 	skb->pkt_type = PACKET_HOST;
 	skb->ip_summed = CHECKSUM_NONE;
 	skb_reset_mac_header(skb);
-	netif_rx(skb);
+	queued = netif_rx(skb) == NET_RX_SUCCESS;
 out:
 	dev_put(dev);
+	return queued;
 }
 
 /*

@@ -25,7 +25,8 @@ int dtcp_state_apply(struct sock *sk, const struct dtcp_state *st,
 /* Passive node: copy the received but unread bytes of a locked socket. */
 int dtcp_state_unread(const struct sock *sk, u8 **buf, u32 *len);
 /* Active node: hand the stack the client's FIN that the passive node received. */
-void dtcp_state_inject_fin(struct sock *sk, int ifindex);
+/* false if it could not be queued */
+bool dtcp_state_inject_fin(struct sock *sk, int ifindex);
 /* Send the client of @t a reset with @seq / @ack, not through a socket. */
 int dtcp_state_send_reset(struct net *net, const struct dtcp_tuple *t, u32 seq, u32 ack);
 
