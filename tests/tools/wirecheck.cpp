@@ -18,9 +18,10 @@ bool before(uint32_t a, uint32_t b) { return static_cast<int32_t>(a - b) < 0; }
 
 }  // namespace
 
-void FlowChecker::violation(std::string what)
+void FlowChecker::violation(const Segment& s, std::string what)
 {
-    violations_.push_back(fmt::format("segment {}: {}", n_, what));
+    violations_.push_back(fmt::format("segment {} (seq {} len {} ack {} win {}): {}", n_, s.seq, s.payload, s.ack,
+                                      s.window, what));
 }
 
 void FlowChecker::feed(const Segment& s)
@@ -38,21 +39,21 @@ void FlowChecker::feed(const Segment& s)
     if (s.tsval) {
         n_ts_++;
         if (tsval_ && before(*s.tsval, *tsval_))
-            violation(fmt::format("TSval went back from {} to {}", *tsval_, *s.tsval));
+            violation(s, fmt::format("TSval went back from {} to {}", *tsval_, *s.tsval));
         if (!tsval_ || !before(*s.tsval, *tsval_))
             tsval_ = s.tsval;
     }
     if (!s.ack_flag)
         return;
     if (ack_ && before(s.ack, *ack_))
-        violation(fmt::format("acknowledgement went back from {} to {}", *ack_, s.ack));
+        violation(s, fmt::format("acknowledgement went back from {} to {}", *ack_, s.ack));
     if (!ack_ || !before(s.ack, *ack_))
         ack_ = s.ack;
     if (!syn_seen_)
         return;  // the window scale is unknown without the handshake
     uint32_t edge = s.ack + (static_cast<uint32_t>(s.window) << shift_);
     if (edge_ && before(edge, *edge_))
-        violation(fmt::format("receive window shrank: right edge from {} to {}", *edge_, edge));
+        violation(s, fmt::format("receive window shrank: right edge from {} to {}", *edge_, edge));
     if (!edge_ || !before(edge, *edge_))
         edge_ = edge;
 }

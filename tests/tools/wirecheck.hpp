@@ -39,7 +39,7 @@ public:
     uint64_t checked_tsvals() const { return n_ts_; }
 
 private:
-    void violation(std::string what);
+    void violation(const Segment& s, std::string what);
     uint64_t n_ = 0, n_ts_ = 0;
     bool peer_ws_ = false, syn_seen_ = false;
     uint8_t shift_ = 0;

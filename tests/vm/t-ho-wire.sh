@@ -12,18 +12,21 @@ WIRECHECK=$BUILD/tests/tools/dtcp-wirecheck
 cluster_up 3
 servers_up dtcp
 cap=$(mktemp --suffix=.pcap); defer "rm -f $cap"
-in_ns "$NS_C" tcpdump -i eth0 -Z root -s 128 -U -w "$cap" "tcp port $PORT" 2>/dev/null &
+# ip netns exec execs tcpdump: $! is tcpdump itself.
+ip netns exec "$NS_C" tcpdump -i eth0 -Z root -s 128 -U -w "$cap" "tcp port $PORT" 2>/dev/null &
 tpid=$!
 defer "kill $tpid"
 wait_for 10 test -s "$cap" || die "tcpdump did not start"
 client --conns 4 --requests 120 --owners 1,2,3 --sizes 0,1k,100k,300k || die "transfer failed"
 client --conns 2 --requests 60 --pipeline 4 --owners 2,3,1 --sizes 10k,64k || die "pipelined transfer failed"
-kill -INT "$tpid"; wait "$tpid"
+kill -TERM "$tpid"; wait "$tpid"
 handoffs=$(sum_srv_stat handoffs)
 log "hand-offs: $handoffs; servers: $(srv_line 1) / $(srv_line 2) / $(srv_line 3)"
 [ "$handoffs" -ge 300 ] || die "too few hand-offs for the check to mean anything: $handoffs"
-out=$("$WIRECHECK" "$cap" --server "$VIP" --port "$PORT" --min-segments 2000) ||
+if ! out=$("$WIRECHECK" "$cap" --server "$VIP" --port "$PORT" --min-segments 2000); then
+    [ -n "${DTCP_OUT:-}" ] && cp "$cap" "$DTCP_OUT/t-ho-wire.pcap"
     die "invariants violated on the wire: $out"
+fi
 log "$out"
 cluster_down
 log "ok"
