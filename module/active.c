@@ -411,19 +411,7 @@ static void dtcp_active_reset(struct dtcp_conn *c)
 		sock_set_flag(sk, SOCK_LINGER);
 		WRITE_ONCE(sk->sk_lingertime, 0);
 	}
-	local_bh_disable();
-	bh_lock_sock(sk);
-	if (sk->sk_state != TCP_CLOSE) {
-		dtcp_state_send_reset(sock_net(sk), &c->tuple,
-				      c->client_acked ? c->client_ack : tp->snd_nxt, tp->rcv_nxt);
-		if (!sock_flag(sk, SOCK_DEAD)) {
-			WRITE_ONCE(sk->sk_err, ECONNRESET);
-			sk_error_report(sk);
-			tcp_done(sk);
-		}
-	}
-	bh_unlock_sock(sk);
-	local_bh_enable();
+	dtcp_state_reset(sk, &c->tuple, c->client_acked ? c->client_ack : tp->snd_nxt);
 	release_sock(sk);
 }
 

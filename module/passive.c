@@ -600,19 +600,8 @@ bool dtcp_passive_lost(struct dtcp_conn *c)
 	spin_unlock_bh(&c->lock);
 	/* (An orphan is left to the drain, which stops on c->lost and
 	 * discards it.) */
-	local_bh_disable();
-	bh_lock_sock(sk);
-	if (lost && sk->sk_state != TCP_CLOSE) {
-		dtcp_state_send_reset(sock_net(sk), &c->tuple, tcp_sk(sk)->snd_nxt,
-				      tcp_sk(sk)->rcv_nxt);
-		if (!sock_flag(sk, SOCK_DEAD)) {
-			WRITE_ONCE(sk->sk_err, ECONNRESET);
-			sk_error_report(sk);
-			tcp_done(sk);
-		}
-	}
-	bh_unlock_sock(sk);
-	local_bh_enable();
+	if (lost)
+		dtcp_state_reset(sk, &c->tuple, tcp_sk(sk)->snd_nxt);
 	release_sock(sk);
 	return lost;
 }

@@ -459,3 +459,19 @@ int dtcp_state_send_reset(struct net *net, const struct dtcp_tuple *t, u32 seq, 
 	skb_dst_set(skb, &rt->dst);
 	return ip_local_out(net, NULL, skb);
 }
+
+void dtcp_state_reset(struct sock *sk, const struct dtcp_tuple *t, u32 seq)
+{
+	local_bh_disable();
+	bh_lock_sock(sk);
+	if (sk->sk_state != TCP_CLOSE) {
+		dtcp_state_send_reset(sock_net(sk), t, seq, tcp_sk(sk)->rcv_nxt);
+		if (!sock_flag(sk, SOCK_DEAD)) {
+			WRITE_ONCE(sk->sk_err, ECONNRESET);
+			sk_error_report(sk);
+			tcp_done(sk);
+		}
+	}
+	bh_unlock_sock(sk);
+	local_bh_enable();
+}

@@ -29,5 +29,9 @@ int dtcp_state_unread(const struct sock *sk, u8 **buf, u32 *len);
 bool dtcp_state_inject_fin(struct sock *sk, int ifindex);
 /* Send the client of @t a reset with @seq / @ack, not through a socket. */
 int dtcp_state_send_reset(struct net *net, const struct dtcp_tuple *t, u32 seq, u32 ack);
+/* Reset the connection of @sk (caller holds lock_sock): the client gets a
+ * reset at @seq; a socket a file still holds gets ECONNRESET and dies (an
+ * orphan is left as it is: its owner discards it). */
+void dtcp_state_reset(struct sock *sk, const struct dtcp_tuple *t, u32 seq);
 
 #endif /* _DTCP_STATE_H */
