@@ -184,3 +184,27 @@ client_reset_only() {
     [ "$lines" -eq 1 ] && grep -q 'read: Connection reset by peer' "$1"
 }
 
+# node_dies_mid_response I: a client, sent to node 1, asks for 16 MiB owned
+# by node 2 over a slow link; while node 2 serves it, node I dies.  The
+# client must get a reset within RESET_BOUND_S seconds (the module's limit
+# of silence is 6 s; the rest is slack for TCG), and nothing else: sets
+# RESET_MS to how long it took.
+RESET_BOUND_S=15
+node_dies_mid_response() {
+    local out cpid rc t0
+    only_via 1
+    slow_client_link 16mbit          # 16 MiB take about 8 s
+    out=$(mktemp); defer "rm -f $out"
+    CLIENT_TIMEOUT=60 client --requests 1 --owners 2 --sizes 16M >"$out" 2>&1 &
+    cpid=$!
+    wait_for 30 at_least 1 conns_count 2 serving || die "node 2 never served the hand-off: $(cat "$out")"
+    node_die "$1"
+    t0=$(date +%s%N)
+    wait "$cpid"; rc=$?
+    RESET_MS=$(( ($(date +%s%N) - t0) / 1000000 ))
+    log "client: exit $rc after ${RESET_MS} ms: $(tr '\n' ' ' <"$out")"
+    [ "$rc" -ne 0 ] || die "the client got the whole response although node $1 died during it"
+    client_reset_only "$out" || die "the client saw something other than a reset"
+    [ "$RESET_MS" -le $((RESET_BOUND_S * 1000)) ] ||
+        die "the reset took ${RESET_MS} ms (bound ${RESET_BOUND_S} s)"
+}
