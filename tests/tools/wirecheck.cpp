@@ -39,9 +39,12 @@ void FlowChecker::feed(const Segment& s)
     if (s.tsval) {
         n_ts_++;
         if (tsval_ && before(*s.tsval, *tsval_))
-            violation(s, fmt::format("TSval went back from {} to {}", *tsval_, *s.tsval));
-        if (!tsval_ || !before(*s.tsval, *tsval_))
+            violation(s, fmt::format("TSval went back from {} to {} (IP ids {} then {})", *tsval_, *s.tsval,
+                                     tsval_id_, s.ip_id));
+        if (!tsval_ || !before(*s.tsval, *tsval_)) {
             tsval_ = s.tsval;
+            tsval_id_ = s.ip_id;
+        }
     }
     if (!s.ack_flag)
         return;
@@ -76,7 +79,9 @@ bool parse_ip(const uint8_t* p, size_t len, Parsed& out)
     size_t ihl = size_t(p[0] & 0x0f) * 4;
     if (ihl < 20 || len < ihl + 20 || p[9] != 6 /* TCP */ || (be16(p + 6) & 0x1fff) != 0)
         return false;
-    size_t total = std::min<size_t>(be16(p + 2), len);
+    // From the header: a capture may keep only the first bytes of a packet.
+    size_t total = be16(p + 2);
+    out.seg.ip_id = be16(p + 4);
     std::memcpy(&out.src.addr, p + 12, 4);
     std::memcpy(&out.dst.addr, p + 16, 4);
     const uint8_t* t = p + ihl;

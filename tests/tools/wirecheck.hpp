@@ -25,6 +25,7 @@ struct Segment {
     std::optional<uint32_t> tsval;
     std::optional<uint8_t> wscale;  // window scale option (SYN only)
     uint32_t payload = 0;
+    uint16_t ip_id = 0;  // the sending socket's counter: tells reordering apart
 };
 
 // Checks the segments one direction of one connection sends, in order.
@@ -44,6 +45,7 @@ private:
     bool peer_ws_ = false, syn_seen_ = false;
     uint8_t shift_ = 0;
     std::optional<uint32_t> tsval_, ack_, edge_;
+    uint16_t tsval_id_ = 0;  // IP id of the segment that carried tsval_
     std::vector<std::string> violations_;
 };
 

@@ -146,6 +146,20 @@ only_via() {
     done
 }
 
+# lan_in_order: each back-end's packets reach the router in the order they
+# were sent, as on a wire.  A veth pair queues a packet on the CPU that sends
+# it, and one socket sends from more than one CPU (the application, a softirq
+# answering an ACK): two of its segments can swap places on their way to the
+# client.  Receive packet steering of every back-end link to CPU 0 keeps one
+# queue, so that a capture at the client shows the servers' own order.
+lan_in_order() {
+    local i
+    for (( i=1; i<=BACKENDS; i++ )); do
+        in_ns "$NS_R" sh -c "echo 1 > /sys/class/net/b$i/queues/rx-0/rps_cpus" ||
+            die "receive packet steering on back-end $i's link"
+    done
+}
+
 # slow_client_link RATE: responses reach the client at RATE (netem), so that a
 # large one is still on its way when a scenario strikes.
 slow_client_link() {

@@ -4,12 +4,14 @@
 # server side's TSval, acknowledgement number and receive-window right edge
 # never go backwards, whichever back-end sends.  A frozen socket leaking a
 # segment, a passive socket starting with a smaller window or an older
-# clock, would each show here.
+# clock, would each show here.  The LAN keeps each back-end's packets in
+# order (lan_in_order): what goes back here is what a server sent.
 . "$DTCP_ROOT/tests/vm/lib.sh"
 . "$DTCP_ROOT/tests/vm/handoff-lib.sh"
 command -v tcpdump >/dev/null || skip "tcpdump is not installed (scripts/install-deps installs it)"
 WIRECHECK=$BUILD/tests/tools/dtcp-wirecheck
 cluster_up 3
+lan_in_order
 servers_up dtcp
 cap=$(mktemp --suffix=.pcap); defer "rm -f $cap"
 # ip netns exec execs tcpdump: $! is tcpdump itself.
