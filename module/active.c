@@ -150,6 +150,25 @@ static void dtcp_unfreeze(struct dtcp_conn *c)
 	wake_up_all(&c->wait);
 }
 
+/* The segments dtcp_active_segment() kept: to Sa if @home, else dropped.
+ * After the unfreeze: from then on none is queued. */
+static void dtcp_active_flush_early(struct dtcp_conn *c, bool home)
+{
+	struct sk_buff_head q;
+	struct sk_buff *skb;
+
+	__skb_queue_head_init(&q);
+	spin_lock_bh(&c->lock);
+	skb_queue_splice_init(&c->early, &q);
+	spin_unlock_bh(&c->lock);
+	while ((skb = __skb_dequeue(&q))) {
+		if (home)
+			dtcp_tunnel_inject(skb);
+		else
+			kfree_skb(skb);
+	}
+}
+
 static int dtcp_wait_quiescent(struct sock *sk)
 {
 	unsigned long deadline = jiffies + msecs_to_jiffies(DTCP_QUIESCE_MS);
@@ -324,6 +343,7 @@ abort:
 unfreeze:
 	dtcp_stat_inc(dn, DTCP_STAT_HANDOFF_FAILED);
 	dtcp_unfreeze(c);
+	dtcp_active_flush_early(c, false);
 	/* Never handed out: the socket is left exactly as it was found. */
 	if (!c->handoffs)
 		dtcp_active_release(c);
@@ -462,6 +482,7 @@ static void dtcp_active_apply(struct work_struct *w)
 	    !dtcp_state_inject_fin(c->sk, READ_ONCE(c->in_ifindex)))
 		WRITE_ONCE(c->fin_pending, false);
 	c->client_fin = false;
+	dtcp_active_flush_early(c, ret != -ECONNRESET);
 	/* The application closed the socket while it was away (after the
 	 * unfreeze: from then on its close does not defer). */
 	spin_lock_bh(&c->lock);
@@ -527,6 +548,32 @@ out:
 		if (!queue_work(dtcp_wq, &c->work))
 			dtcp_conn_put(c);
 	}
+}
+
+/*
+ * A client segment the passive node received after it had returned the
+ * connection (forwarded before the RETURN arrived here), sent back: kept
+ * until the connection is home, then given to Sa (dtcp_active_home()).
+ */
+static void dtcp_active_segment(struct dtcp_conn *c, const struct dtcp_msg *m,
+				struct sk_buff *tunnel_skb)
+{
+	struct sk_buff *skb = dtcp_tunnel_segment_skb(m, tunnel_skb->dev);
+	u8 st;
+
+	if (!skb)
+		return;
+	spin_lock(&c->lock);
+	st = READ_ONCE(c->state);
+	if (dtcp_active_in_progress(c) && skb_queue_len(&c->early) < DTCP_EARLY_MAX) {
+		__skb_queue_tail(&c->early, skb);
+		skb = NULL;
+	}
+	spin_unlock(&c->lock);
+	if (skb && st == 0)
+		dtcp_tunnel_inject(skb);	/* home already */
+	else if (skb)
+		kfree_skb(skb);
 }
 
 /* Handed out, but it cannot come back: the worker resets it.  @lost: the
@@ -616,6 +663,10 @@ void dtcp_active_rcv(struct dtcp_net *dn, const struct dtcp_msg *m, struct sk_bu
 		break;
 	case DTCP_MSG_RETURN:
 		dtcp_active_return(dn, c, m);
+		break;
+	case DTCP_MSG_SEGMENT:
+		if (m->sender == c->peer)
+			dtcp_active_segment(c, m, skb);
 		break;
 	}
 	dtcp_conn_put(c);

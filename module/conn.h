@@ -29,6 +29,9 @@ struct dtcp_tuple {
 /* Passive side: RETURN chunks not yet acknowledged. */
 #define DTCP_MAX_CHUNKS (DTCP_WIRE_MAX_UNREAD / DTCP_WIRE_CHUNK)
 
+/* Client segments an entry keeps until a socket can take them. */
+#define DTCP_EARLY_MAX		64
+
 struct dtcp_conn {
 	struct rhash_head node;		/* dn->conns_by_tuple */
 	struct dtcp_tuple tuple;
@@ -82,7 +85,8 @@ struct dtcp_conn {
 	bool fin_pending;
 	unsigned long fin_at;		/* when (the liveness work clears a lost one) */
 
-	struct sk_buff_head early;	/* P: segments before Sp exists */
+	struct sk_buff_head early;	/* P: segments before Sp exists; A: segments
+					 * the passive node sent back */
 	struct list_head accept_node;	/* P: in dn->accept_queue */
 	struct work_struct work;	/* A: apply a return; P: build the socket */
 	struct work_struct finish_work;	/* P: drained: capture and return */

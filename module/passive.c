@@ -26,7 +26,6 @@
 #include "state.h"
 #include "tunnel.h"
 
-#define DTCP_EARLY_MAX		64	/* segments kept while Sp is being built */
 #define DTCP_DRAIN_POLL_NS	(200 * NSEC_PER_USEC)
 #define DTCP_DRAIN_MAX_S	30	/* give up on the client's ACK after this */
 #define DTCP_RETURN_TRIES	12
@@ -49,25 +48,10 @@ static void dtcp_send_code(struct dtcp_net *dn, u32 peer, u8 type, u32 origin, u
 	dtcp_tunnel_send(dn, peer, type, origin, hid, &p, 1);
 }
 
-/* Hand one client packet to this namespace's IPv4 stack. */
 static void dtcp_inject(struct dtcp_net *dn, struct sk_buff *skb)
 {
-	skb->protocol = htons(ETH_P_IP);
-	skb->pkt_type = PACKET_HOST;
-	skb->ip_summed = CHECKSUM_NONE;	/* TCP checks the client's checksum */
-	skb_reset_network_header(skb);
-	skb_reset_mac_header(skb);
 	dtcp_stat_inc(dn, DTCP_STAT_SEG_INJECTED);
-	netif_rx(skb);
-}
-
-static struct sk_buff *dtcp_segment_copy(const struct dtcp_msg *m, struct net_device *dev)
-{
-	struct sk_buff *skb = netdev_alloc_skb_ip_align(dev, m->data_len);
-
-	if (skb)
-		skb_put_data(skb, m->data, m->data_len);
-	return skb;
+	dtcp_tunnel_inject(skb);
 }
 
 /* Unlink an entry and drop the hooks' interest in it (process context). */
@@ -256,7 +240,7 @@ static void dtcp_passive_segment(struct dtcp_net *dn, const struct dtcp_msg *m,
 		dtcp_conn_heard(c);
 	if (st == DTCP_CONN_BUILDING || st == DTCP_CONN_QUEUED ||
 	    st == DTCP_CONN_SERVING || st == DTCP_CONN_DRAINING) {
-		skb = dtcp_segment_copy(m, tunnel_skb->dev);
+		skb = dtcp_tunnel_segment_skb(m, tunnel_skb->dev);
 		if (skb) {
 			spin_lock(&c->lock);
 			if (READ_ONCE(c->state) == DTCP_CONN_BUILDING) {
@@ -270,6 +254,16 @@ static void dtcp_passive_segment(struct dtcp_net *dn, const struct dtcp_msg *m,
 			if (skb)
 				dtcp_inject(dn, skb);
 		}
+	} else if (st == DTCP_CONN_RETURNED && !READ_ONCE(c->aborted) && !READ_ONCE(c->lost) &&
+		   !c->failed) {
+		/* Forwarded by the active node before our RETURN reached it: it
+		 * is not in what we returned.  Dropped, the client would have to
+		 * retransmit it (after at least 200 ms); the active node keeps
+		 * it until the connection is home and gives it to Sa. */
+		struct dtcp_part p = { m->data, m->data_len };
+
+		dtcp_stat_inc(dn, DTCP_STAT_SEG_RETURNED);
+		dtcp_tunnel_send(dn, c->peer, DTCP_MSG_SEGMENT, c->origin, c->hid, &p, 1);
 	}
 	dtcp_conn_put(c);
 }

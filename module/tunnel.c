@@ -230,6 +230,25 @@ static void dtcp_forward_one(struct dtcp_net *dn, struct dtcp_conn *c, struct sk
 	rcu_read_unlock();
 }
 
+struct sk_buff *dtcp_tunnel_segment_skb(const struct dtcp_msg *m, struct net_device *dev)
+{
+	struct sk_buff *skb = netdev_alloc_skb_ip_align(dev, m->data_len);
+
+	if (skb)
+		skb_put_data(skb, m->data, m->data_len);
+	return skb;
+}
+
+void dtcp_tunnel_inject(struct sk_buff *skb)
+{
+	skb->protocol = htons(ETH_P_IP);
+	skb->pkt_type = PACKET_HOST;
+	skb->ip_summed = CHECKSUM_NONE;	/* TCP checks the client's checksum */
+	skb_reset_network_header(skb);
+	skb_reset_mac_header(skb);
+	netif_rx(skb);
+}
+
 void dtcp_tunnel_forward(struct dtcp_net *dn, struct dtcp_conn *c, struct sk_buff *skb)
 {
 	struct sk_buff *segs, *seg, *next;
@@ -322,7 +341,6 @@ static int dtcp_tunnel_rcv(struct sock *sk, struct sk_buff *skb)
 
 	switch (m.type) {
 	case DTCP_MSG_HANDOFF:
-	case DTCP_MSG_SEGMENT:
 	case DTCP_MSG_RETURN_ACK:
 		dtcp_passive_rcv(dn, &m, skb);
 		break;
@@ -331,6 +349,7 @@ static int dtcp_tunnel_rcv(struct sock *sk, struct sk_buff *skb)
 	case DTCP_MSG_RETURN:
 		dtcp_active_rcv(dn, &m, skb);
 		break;
+	case DTCP_MSG_SEGMENT:	/* to the passive node, or sent back from it */
 	case DTCP_MSG_ABORT:
 		if (m.origin == dn->node_id)
 			dtcp_active_rcv(dn, &m, skb);

@@ -37,6 +37,10 @@ int dtcp_tunnel_send(struct dtcp_net *dn, u32 peer_id, u8 type, u32 origin, u32 
 
 /* Forward the client's IPv4 packet in @skb as a SEGMENT of @c; any context. */
 void dtcp_tunnel_forward(struct dtcp_net *dn, struct dtcp_conn *c, struct sk_buff *skb);
+/* The client packet a SEGMENT carries, as a fresh skb (NULL: no memory). */
+struct sk_buff *dtcp_tunnel_segment_skb(const struct dtcp_msg *m, struct net_device *dev);
+/* Hand one client packet to this namespace's IPv4 stack. */
+void dtcp_tunnel_inject(struct sk_buff *skb);
 
 /* Receive handlers (softirq), in active.c and passive.c. */
 void dtcp_active_rcv(struct dtcp_net *dn, const struct dtcp_msg *m, struct sk_buff *skb);

@@ -65,6 +65,7 @@ std::string stat_name(uint16_t type)
     case DTCP_STAT_DROP_STALE: return "drop_stale";
     case DTCP_STAT_HANDOFF_TIMEOUT: return "handoff_timeout";
     case DTCP_STAT_PEER_LOST: return "peer_lost";
+    case DTCP_STAT_SEG_RETURNED: return "seg_returned";
     default: return "stat-" + std::to_string(type);
     }
 }

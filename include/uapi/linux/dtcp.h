@@ -150,6 +150,8 @@ enum dtcp_stat_attr {
 	DTCP_STAT_DROP_STALE,		/* duplicate HANDOFF of a hand-off that is over */
 	DTCP_STAT_HANDOFF_TIMEOUT,	/* no answer from the passive node in time */
 	DTCP_STAT_PEER_LOST,		/* hand-offs ended: the other node went silent or down */
+	DTCP_STAT_SEG_RETURNED,		/* client segments that reached the passive node after
+					 * the return, sent back to the active node */
 	__DTCP_STAT_MAX,
 };
 #define DTCP_STAT_MAX (__DTCP_STAT_MAX - 1)
