@@ -28,6 +28,9 @@ bool dtcp_passive_lost(struct dtcp_conn *c);
 /* The states in which each side expects to hear from the other. */
 bool dtcp_active_in_progress(const struct dtcp_conn *c);
 bool dtcp_passive_in_progress(const struct dtcp_conn *c);
+/* A client segment injected into Sp too late, met by the hook: back to the
+ * active node (unless the hand-off failed). */
+void dtcp_passive_send_back(struct dtcp_net *dn, struct dtcp_conn *c, struct sk_buff *skb);
 /* Look after @dn's hand-offs in progress (armed when one starts). */
 void dtcp_liveness_arm(struct dtcp_net *dn);
 void dtcp_liveness_init(struct dtcp_net *dn);

@@ -11,6 +11,7 @@
 
 #include "dtcp.h"
 #include "conn.h"
+#include "handoff.h"
 #include "hooks.h"
 #include "netns.h"
 #include "tunnel.h"
@@ -113,6 +114,10 @@ static unsigned int dtcp_hook_in(void *priv, struct sk_buff *skb,
 			WRITE_ONCE(c->in_ifindex, skb->dev->ifindex);
 		dtcp_note_client_ack(c, skb);
 		dtcp_tunnel_forward(dn, c, skb);
+		verdict = NF_DROP;
+	} else if (c->role == DTCP_ROLE_PASSIVE && READ_ONCE(c->state) == DTCP_CONN_RETURNED) {
+		/* Injected before the connection went back, too late for Sp. */
+		dtcp_passive_send_back(dn, c, skb);
 		verdict = NF_DROP;
 	}
 	dtcp_conn_put(c);

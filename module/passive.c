@@ -224,6 +224,23 @@ static void dtcp_passive_handoff(struct dtcp_net *dn, const struct dtcp_msg *m)
 	queue_work(dtcp_wq, &c->work);
 }
 
+/* Client segments that reach an entry after its RETURN went out (counted):
+ * whether they go back to the active node. */
+static bool dtcp_passive_sends_back(struct dtcp_net *dn, struct dtcp_conn *c)
+{
+	if (READ_ONCE(c->state) != DTCP_CONN_RETURNED || READ_ONCE(c->aborted) ||
+	    READ_ONCE(c->lost) || READ_ONCE(c->failed))
+		return false;
+	dtcp_stat_inc(dn, DTCP_STAT_SEG_RETURNED);
+	return true;
+}
+
+void dtcp_passive_send_back(struct dtcp_net *dn, struct dtcp_conn *c, struct sk_buff *skb)
+{
+	if (dtcp_passive_sends_back(dn, c))
+		dtcp_tunnel_forward(dn, c, skb);
+}
+
 static void dtcp_passive_segment(struct dtcp_net *dn, const struct dtcp_msg *m,
 				 struct sk_buff *tunnel_skb)
 {
@@ -254,15 +271,13 @@ static void dtcp_passive_segment(struct dtcp_net *dn, const struct dtcp_msg *m,
 			if (skb)
 				dtcp_inject(dn, skb);
 		}
-	} else if (st == DTCP_CONN_RETURNED && !READ_ONCE(c->aborted) && !READ_ONCE(c->lost) &&
-		   !c->failed) {
+	} else if (dtcp_passive_sends_back(dn, c)) {
 		/* Forwarded by the active node before our RETURN reached it: it
 		 * is not in what we returned.  Dropped, the client would have to
-		 * retransmit it (after at least 200 ms); the active node keeps
-		 * it until the connection is home and gives it to Sa. */
+		 * send it again (after at least 200 ms); the active node keeps it
+		 * until the connection is home and gives it to Sa. */
 		struct dtcp_part p = { m->data, m->data_len };
 
-		dtcp_stat_inc(dn, DTCP_STAT_SEG_RETURNED);
 		dtcp_tunnel_send(dn, c->peer, DTCP_MSG_SEGMENT, c->origin, c->hid, &p, 1);
 	}
 	dtcp_conn_put(c);
@@ -337,6 +352,51 @@ static void dtcp_passive_rtx(struct work_struct *w)
 	queue_delayed_work(dtcp_wq, &c->rtx, msecs_to_jiffies(20) << min(c->rtx_count, 6u));
 }
 
+/*
+ * Before the capture: client segments injected into Sp but not through the
+ * stack yet (in the receive backlog, or past the hook on another CPU) would
+ * be lost with the socket, and the client would send them again only after
+ * its retransmission timeout.  From RETURNED on, the hooks send every such
+ * segment back to the active node instead; those past the hook already reach
+ * Sp within a grace period.  Out-of-order data that came meanwhile was never
+ * acknowledged (the hooks drop what Sp sends from RETURNED on): dropped, the
+ * client sends it again.  Called and returns with Sp locked.
+ */
+static void dtcp_passive_stop_feeding(struct dtcp_conn *c, struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	bool stop;
+
+	spin_lock_bh(&c->lock);
+	stop = !c->aborted;
+	if (stop)
+		WRITE_ONCE(c->state, DTCP_CONN_RETURNED);
+	spin_unlock_bh(&c->lock);
+	if (!stop)
+		return;
+	release_sock(sk);
+	synchronize_rcu_expedited();
+	lock_sock(sk);
+	while (READ_ONCE(sk->sk_backlog.tail)) {
+		release_sock(sk);
+		lock_sock(sk);
+	}
+	if (!RB_EMPTY_ROOT(&tp->out_of_order_queue)) {
+		struct rb_node *n = rb_first(&tp->out_of_order_queue);
+
+		while (n) {
+			struct sk_buff *skb = rb_to_skb(n);
+
+			n = rb_next(n);
+			rb_erase(&skb->rbnode, &tp->out_of_order_queue);
+			kfree_skb(skb);	/* its destructor uncharges Sp */
+		}
+		tp->ooo_last_skb = NULL;
+		if (tp->rx_opt.sack_ok)
+			tcp_sack_reset(&tp->rx_opt);
+	}
+}
+
 /* Worker: Sp drained (or gave up): capture, return, discard silently. */
 static void dtcp_passive_finish(struct work_struct *w)
 {
@@ -358,6 +418,12 @@ static void dtcp_passive_finish(struct work_struct *w)
 		release_sock(sk);
 		hrtimer_start(&c->drain, ns_to_ktime(DTCP_DRAIN_POLL_NS), HRTIMER_MODE_REL_SOFT);
 		return;
+	}
+	if (dtcp_state_quiescent(sk, true) &&
+	    (sk->sk_state == TCP_ESTABLISHED || sk->sk_state == TCP_CLOSE_WAIT)) {
+		dtcp_passive_stop_feeding(c, sk);
+		if (READ_ONCE(c->aborted) || READ_ONCE(c->lost))
+			goto discard;
 	}
 	if (!dtcp_state_quiescent(sk, true))
 		ret = sk->sk_state == TCP_ESTABLISHED || sk->sk_state == TCP_CLOSE_WAIT ?

@@ -224,7 +224,8 @@ static void dtcp_forward_one(struct dtcp_net *dn, struct dtcp_conn *c, struct sk
 		return;
 	}
 	if (!dtcp_tunnel_xmit(dn, peer, out)) {
-		dtcp_stat_inc(dn, DTCP_STAT_SEG_FORWARDED);
+		if (c->role == DTCP_ROLE_ACTIVE)	/* else sent back: SEG_RETURNED */
+			dtcp_stat_inc(dn, DTCP_STAT_SEG_FORWARDED);
 		dtcp_stat_inc(dn, DTCP_STAT_TX_MSGS);
 	}
 	rcu_read_unlock();

@@ -103,6 +103,28 @@ mod_stat() {
     in_ns "$(ns_be "$1")" "$DTCPCTL" -j stats | jq -r --arg k "$2" '.[$k] // 0'
 }
 
+# sum_mod_stat NAME: a module statistic summed over all back-ends.
+sum_mod_stat() {
+    local i s=0
+    for (( i=1; i<=BACKENDS; i++ )); do s=$(( s + $(mod_stat "$i" "$1") )); done
+    echo "$s"
+}
+
+# client_retrans: TCP segments the client namespace has sent again so far.
+client_retrans() {
+    in_ns "$NS_C" awk '/^Tcp:/ { if (!c) { for (i = 1; i <= NF; i++) if ($i == "RetransSegs") c = i }
+                                 else { print $c; exit } }' /proc/net/snmp
+}
+
+# no_client_retrans BEFORE: since client_retrans said BEFORE, the client
+# sent nothing twice: on a lossless LAN, none of its segments was lost on
+# the way through a hand-off.
+no_client_retrans() {
+    local n
+    n=$(( $(client_retrans) - $1 ))
+    [ "$n" -eq 0 ] || die "the client sent $n segments again (sent back to the active node: $(sum_mod_stat seg_returned))"
+}
+
 # client ARGS...: dtcp-testcli from the client namespace to the VIP.
 client() {
     in_ns "$NS_C" timeout 600 "$TESTCLI" --host "$VIP" --port "$PORT" --timeout "${CLIENT_TIMEOUT:-60}" "$@"

@@ -5,8 +5,11 @@
 CLIENT_TIMEOUT=120
 cluster_up 3
 servers_up dtcp
+retrans=$(client_retrans)
 client --conns 1 --requests 30 --owners 1,2,3 --sizes 0,1,1447,1448,1449,1459,1460,1461,64k,10M \
     || die "transfer of edge sizes failed"
 [ "$(sum_srv_stat fallbacks)" -eq 0 ] || die "hand-offs fell back: $(sum_srv_stat fallbacks)"
+no_client_retrans "$retrans"
+handoffs=$(sum_srv_stat handoffs)
 cluster_down
-log "ok: $(sum_srv_stat handoffs) hand-offs"
+log "ok: $handoffs hand-offs"
