@@ -8,7 +8,8 @@
  *   HANDOFF      tuple, state, be32 request length, request bytes
  *   HANDOFF_ACK  -
  *   NACK         be32 errno
- *   SEGMENT      one client IPv4 packet
+ *   SEGMENT      one client IPv4 packet (active to passive node; back from
+ *                the passive node if it came after the RETURN)
  *   RETURN       be32 flags, state, be32 unread total, be32 offset, bytes
  *   RETURN_ACK   -
  *   ABORT        be32 errno
