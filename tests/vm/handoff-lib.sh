@@ -20,10 +20,16 @@ require_handoff_abi() {
 # cluster_up N: module loaded, topology up, every back-end configured (one
 # random cluster key, in CLUSTER_KEY_HEX).
 cluster_up() {
-    local n=$1 i j ns keyf
     module_load
     require_handoff_abi
-    topo_up "$n"
+    topo_up "$1"
+    cluster_config "$1"
+}
+
+# cluster_config N: every back-end's module configured (node id, tunnel
+# port, a new cluster key, VIP, peers).
+cluster_config() {
+    local n=$1 i j ns keyf
     keyf=$(mktemp)
     defer "rm -f $keyf"
     head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$keyf"
