@@ -107,7 +107,10 @@ topo_up() {
     in_ns "$NS_C" ip route add default via "$R_CL"
     in_ns "$NS_R" ip addr add "$R_CL/24" dev cl0
     in_ns "$NS_R" sysctl -qw net.ipv4.ip_forward=1
-    in_ns "$NS_R" ip link add br0 type bridge
+    # A fixed address: else the bridge takes the lowest of its ports', and
+    # deleting that port (a back-end dying) changes the router's address
+    # under the other back-ends' neighbour caches for seconds.
+    in_ns "$NS_R" ip link add br0 address 02:00:00:00:00:fe type bridge
     in_ns "$NS_R" ip link set br0 up
     in_ns "$NS_R" ip addr add "$R_LAN/24" dev br0
     in_ns "$NS_R" ip route add "$VIP/32" via "$F_ADDR"
