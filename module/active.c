@@ -249,6 +249,7 @@ static long dtcp_do_handoff(struct dtcp_net *dn, struct sock *sk, u32 node,
 	c->result = DTCP_ANSWER_NONE;
 	c->lost = false;
 	c->client_acked = false;
+	c->reset_sent = false;
 	/* From here on the hooks divert the client's segments and drop Sa's. */
 	WRITE_ONCE(c->state, DTCP_CONN_FREEZING);
 	dtcp_hooks_need(true);
@@ -427,6 +428,7 @@ static void dtcp_active_reset(struct dtcp_conn *c)
 	struct tcp_sock *tp = tcp_sk(sk);
 
 	lock_sock(sk);
+	WRITE_ONCE(c->reset_sent, true);
 	if (sock_flag(sk, SOCK_DEAD)) {
 		sock_set_flag(sk, SOCK_LINGER);
 		WRITE_ONCE(sk->sk_lingertime, 0);

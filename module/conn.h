@@ -75,6 +75,7 @@ struct dtcp_conn {
 	/* A: the highest acknowledgement the client sent while handed out,
 	 * i.e. how far it has received (for a reset it accepts). */
 	bool client_acked;
+	bool reset_sent;		/* A: the client was reset: no diverting */
 	u32 client_ack;
 	/* A: the application closed the socket while it was away; the close
 	 * is completed when the connection is back. */

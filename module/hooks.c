@@ -64,10 +64,17 @@ static struct dtcp_conn *dtcp_hook_lookup(struct dtcp_net *dn, struct sk_buff *s
 	return dtcp_conn_by_tuple(dn, &t);
 }
 
-static bool dtcp_active_diverting(u8 state)
+/*
+ * Once the client has been reset (the connection could not come back), its
+ * segments go to the stack, which answers each with a reset: one that
+ * crossed ours (a challenge ACK, if ours was not exactly in sequence) must
+ * not vanish into the tunnel, nor the stack's answer in the out hook.
+ */
+static bool dtcp_active_diverting(const struct dtcp_conn *c, u8 state)
 {
-	return state == DTCP_CONN_FREEZING || state == DTCP_CONN_HANDING ||
-	       state == DTCP_CONN_HANDED_OUT || state == DTCP_CONN_RETURNING;
+	return (state == DTCP_CONN_FREEZING || state == DTCP_CONN_HANDING ||
+		state == DTCP_CONN_HANDED_OUT || state == DTCP_CONN_RETURNING) &&
+	       !READ_ONCE(c->reset_sent);
 }
 
 /* How far the client has received: for a reset it accepts, should the
@@ -109,7 +116,7 @@ static unsigned int dtcp_hook_in(void *priv, struct sk_buff *skb,
 		return NF_ACCEPT;
 	if (c->role == DTCP_ROLE_ACTIVE && READ_ONCE(c->fin_pending) && dtcp_is_fin(skb))
 		WRITE_ONCE(c->fin_pending, false);	/* Sa may answer it */
-	if (c->role == DTCP_ROLE_ACTIVE && dtcp_active_diverting(READ_ONCE(c->state))) {
+	if (c->role == DTCP_ROLE_ACTIVE && dtcp_active_diverting(c, READ_ONCE(c->state))) {
 		if (skb->dev && READ_ONCE(c->in_ifindex) != skb->dev->ifindex)
 			WRITE_ONCE(c->in_ifindex, skb->dev->ifindex);
 		dtcp_note_client_ack(c, skb);
@@ -141,7 +148,7 @@ static unsigned int dtcp_hook_out(void *priv, struct sk_buff *skb,
 	/* A frozen socket stays silent; on the passive node, while no socket
 	 * serves the tuple (being built, or discarded), neither does the
 	 * stack: the listener would reset the client's segments. */
-	if ((c->role == DTCP_ROLE_ACTIVE && (dtcp_active_diverting(st) || READ_ONCE(c->fin_pending))) ||
+	if ((c->role == DTCP_ROLE_ACTIVE && (dtcp_active_diverting(c, st) || READ_ONCE(c->fin_pending))) ||
 	    (c->role == DTCP_ROLE_PASSIVE &&
 	     (st == DTCP_CONN_RETURNED || st == DTCP_CONN_BUILDING))) {
 		dtcp_stat_inc(dn, DTCP_STAT_FROZEN_DROPPED);

@@ -402,14 +402,14 @@ out:
 }
 
 /*
- * Send the client a reset from (@laddr, @lport) with sequence number @seq:
- * the client accepts it when @seq is exactly what it expects next.  For a
- * socket that cannot send one itself (an orphan, or one whose sequence
- * numbers are stale).  No options: a reset carries no timestamp, so PAWS
- * does not apply to it.
+ * Send the client a bare segment from (@laddr, @lport), not through a
+ * socket: a reset (@rst; a reset carries no timestamp, so PAWS does not
+ * apply to it), or an ACK, with the timestamps @ts[0], @ts[1] if @ts.
  */
-int dtcp_state_send_reset(struct net *net, const struct dtcp_tuple *t, u32 seq, u32 ack)
+static int dtcp_state_send_bare(struct net *net, const struct dtcp_tuple *t, u32 seq, u32 ack,
+				bool rst, const u32 *ts)
 {
+	unsigned int thlen = sizeof(struct tcphdr) + (ts ? TCPOLEN_TSTAMP_ALIGNED : 0);
 	struct flowi4 fl4 = {};
 	struct sk_buff *skb;
 	struct tcphdr *th;
@@ -430,18 +430,25 @@ int dtcp_state_send_reset(struct net *net, const struct dtcp_tuple *t, u32 seq, 
 		return -ENOMEM;
 	}
 	skb_reserve(skb, MAX_TCP_HEADER);
-	th = skb_push(skb, sizeof(*th));
+	th = skb_push(skb, thlen);
 	skb_reset_transport_header(skb);
-	memset(th, 0, sizeof(*th));
+	memset(th, 0, thlen);
 	th->source = t->lport;
 	th->dest = t->cport;
 	th->seq = htonl(seq);
 	th->ack_seq = htonl(ack);
-	th->doff = sizeof(*th) / 4;
-	th->rst = 1;
+	th->doff = thlen / 4;
+	th->rst = rst;
 	th->ack = 1;
-	th->check = tcp_v4_check(sizeof(*th), t->laddr, t->caddr,
-				 csum_partial(th, sizeof(*th), 0));
+	if (ts) {
+		__be32 *opt = (__be32 *)(th + 1);
+
+		opt[0] = htonl((TCPOPT_NOP << 24) | (TCPOPT_NOP << 16) |
+			       (TCPOPT_TIMESTAMP << 8) | TCPOLEN_TIMESTAMP);
+		opt[1] = htonl(ts[0]);
+		opt[2] = htonl(ts[1]);
+	}
+	th->check = tcp_v4_check(thlen, t->laddr, t->caddr, csum_partial(th, thlen, 0));
 	iph = skb_push(skb, sizeof(*iph));
 	skb_reset_network_header(skb);
 	memset(iph, 0, sizeof(*iph));
@@ -460,12 +467,32 @@ int dtcp_state_send_reset(struct net *net, const struct dtcp_tuple *t, u32 seq, 
 	return ip_local_out(net, NULL, skb);
 }
 
+/*
+ * Send the client a reset with sequence number @seq: the client accepts it
+ * when @seq is exactly what it expects next.  For a socket that cannot send
+ * one itself (an orphan, or one whose sequence numbers are stale).
+ */
+int dtcp_state_send_reset(struct net *net, const struct dtcp_tuple *t, u32 seq, u32 ack)
+{
+	return dtcp_state_send_bare(net, t, seq, ack, true, NULL);
+}
+
 void dtcp_state_reset(struct sock *sk, const struct dtcp_tuple *t, u32 seq)
 {
 	local_bh_disable();
 	bh_lock_sock(sk);
 	if (sk->sk_state != TCP_CLOSE) {
-		dtcp_state_send_reset(sock_net(sk), t, seq, tcp_sk(sk)->rcv_nxt);
+		const struct tcp_sock *tp = tcp_sk(sk);
+		u32 ts[2] = { dtcp_tcp_ts_now(tp), tp->rx_opt.ts_recent };
+
+		dtcp_state_send_reset(sock_net(sk), t, seq, tp->rcv_nxt);
+		/* Should the client have received more than @seq says by the
+		 * time the reset arrives (data queued on its way), it drops it
+		 * unseen.  A segment before its window makes it say where it
+		 * is (a duplicate ACK); with no socket for the tuple any more,
+		 * the stack answers that with a reset exactly in sequence. */
+		dtcp_state_send_bare(sock_net(sk), t, seq - 1, tp->rcv_nxt, false,
+				     tp->rx_opt.tstamp_ok ? ts : NULL);
 		if (!sock_flag(sk, SOCK_DEAD)) {
 			WRITE_ONCE(sk->sk_err, ECONNRESET);
 			sk_error_report(sk);
