@@ -39,6 +39,7 @@
 
 static struct proto dtcp_prot_passive;
 static void dtcp_passive_expedite(struct dtcp_conn *c);
+static void dtcp_passive_rtx(struct work_struct *w);
 
 static void dtcp_send_code(struct dtcp_net *dn, u32 peer, u8 type, u32 origin, u32 hid, int code)
 {
@@ -203,6 +204,9 @@ static void dtcp_passive_handoff(struct dtcp_net *dn, const struct dtcp_msg *m)
 	c = dtcp_conn_alloc(dn, DTCP_ROLE_PASSIVE, dtcp_passive_build, GFP_ATOMIC);
 	if (!c)
 		return;	/* A retransmits */
+	/* Initialised once: an entry can be RETURNED (aborted) before it
+	 * is ever queued, and the flush cancels it then. */
+	INIT_DELAYED_WORK(&c->rtx, dtcp_passive_rtx);
 	c->tuple.caddr = m->caddr;
 	c->tuple.cport = m->cport;
 	c->tuple.laddr = m->laddr;
@@ -440,9 +444,9 @@ static void dtcp_passive_finish(struct work_struct *w)
 		dtcp_state_capture(sk, &c->st);
 	}
 discard:
-	/* Before RETURNED: from then on a RETURN_ACK or a new hand-off of the
-	 * connection may queue the work, which owns a reference of its own. */
-	INIT_DELAYED_WORK(&c->rtx, dtcp_passive_rtx);
+	/* The work's own reference, taken before the RETURN goes out: from
+	 * then on a RETURN_ACK or a new hand-off of the connection may queue
+	 * it (nothing can before: the active node does not have it back). */
 	c->rtx_count = 0;
 	dtcp_conn_get(c);
 	/* Under the lock: an ABORT changes nothing once the entry is RETURNED. */
