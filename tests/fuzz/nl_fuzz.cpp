@@ -629,6 +629,14 @@ uint32_t get_u32_exact(const nlattr* a, const char* what)
     return mnl_attr_get_u32(a);
 }
 
+// A u8 flag: 0 or 1.
+uint8_t get_flag(const nlattr* a, const char* what)
+{
+    if (mnl_attr_get_payload_len(a) != 1 || mnl_attr_get_u8(a) > 1)
+        fail("status: bad %s flag", what);
+    return mnl_attr_get_u8(a);
+}
+
 void parse_status(const nlmsghdr* nlh, State& s)
 {
     bool abi = false, ver = false, key = false, daemon = false, counters = false, stats = false;
@@ -662,15 +670,11 @@ void parse_status(const nlmsghdr* nlh, State& s)
             s.vip = get_u32_exact(a, "VIP");
             break;
         case DTCP_A_KEY_SET:
-            if (mnl_attr_get_payload_len(a) != 1 || mnl_attr_get_u8(a) > 1)
-                fail("status: bad key-set flag");
-            s.key = mnl_attr_get_u8(a);
+            s.key = get_flag(a, "key-set");
             key = true;
             break;
         case DTCP_A_DAEMON:
-            if (mnl_attr_get_payload_len(a) != 1 || mnl_attr_get_u8(a) > 1)
-                fail("status: bad daemon flag");
-            s.daemon = mnl_attr_get_u8(a);
+            s.daemon = get_flag(a, "daemon");
             daemon = true;
             break;
         case DTCP_A_COUNTERS: {
