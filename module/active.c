@@ -555,7 +555,7 @@ out:
 /*
  * A client segment the passive node received after it had returned the
  * connection (forwarded before the RETURN arrived here), sent back: kept
- * until the connection is home, then given to Sa (dtcp_active_home()).
+ * until the connection is home, then given to Sa (dtcp_active_flush_early()).
  */
 static void dtcp_active_segment(struct dtcp_conn *c, const struct dtcp_msg *m,
 				struct sk_buff *tunnel_skb)
