@@ -10,7 +10,8 @@
 //            answers their request;
 //   forward  fetch the object from the owner's server over a pooled
 //            keep-alive connection and relay it (LARD back-end forwarding).
-// One thread per connection.  SIGINT/SIGTERM print the counters and exit 0.
+// One thread per client connection; connections handed to this server are
+// served by a pool of waiting threads.  SIGINT/SIGTERM print the counters and exit 0.
 // Exit status: 1 cannot start (e.g. no /dev/dtcp in dtcp mode), 2 bad usage.
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -81,11 +82,13 @@ std::string stats_line()
     return s;
 }
 
-bool write_all(int fd, const void* p, size_t n)
+// @more: more follows at once (MSG_MORE), so a response's header line and
+// the start of its body leave in one segment.
+bool write_all(int fd, const void* p, size_t n, bool more = false)
 {
     const char* c = static_cast<const char*>(p);
     while (n) {
-        ssize_t w = ::send(fd, c, n, MSG_NOSIGNAL);
+        ssize_t w = ::send(fd, c, n, MSG_NOSIGNAL | (more ? MSG_MORE : 0));
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0)
@@ -96,15 +99,15 @@ bool write_all(int fd, const void* p, size_t n)
     return true;
 }
 
-bool write_str(int fd, const std::string& s)
+bool write_str(int fd, const std::string& s, bool more = false)
 {
-    return write_all(fd, s.data(), s.size());
+    return write_all(fd, s.data(), s.size(), more);
 }
 
 // "OK <size>\n" and the object's bytes.
 bool send_object(int fd, uint64_t size, uint64_t seed)
 {
-    if (!write_str(fd, fmt::format("OK {}\n", size)))
+    if (!write_str(fd, fmt::format("OK {}\n", size), size > 0))
         return false;
     Pattern p(seed);
     std::vector<uint8_t> buf(static_cast<size_t>(std::min<uint64_t>(size, 65536)));
@@ -230,7 +233,7 @@ Relay forward_once(int fd, const Request& r, int& err, bool fresh, bool* reused)
         errno = 0;
         return drop(Relay::FailedBeforeReply);
     }
-    if (!write_str(fd, header + "\n"))
+    if (!write_str(fd, header + "\n", left > 0))
         return drop(Relay::FailedMidway);
     for (;;) {
         size_t chunk = have - off;
@@ -361,6 +364,12 @@ void serve_handed(int fd, std::string request, uint32_t origin)
     ::close(fd);
 }
 
+// Threads waiting for hand-offs serve what they accept themselves: between a
+// hand-off's arrival and its response no thread is created and no other one
+// woken.  When the last idle one takes a connection it starts another, so a
+// hand-off always finds one waiting.
+std::atomic<int> g_idle_acceptors{0};
+
 void accept_loop()
 {
     std::vector<char> buf(DTCP_MAX_REQUEST);
@@ -371,22 +380,27 @@ void accept_loop()
             continue;
         if (r < 0) {
             fmt::print(stderr, "dtcp-testsrv: poll on /dev/dtcp: {}\n", std::strerror(errno));
+            g_idle_acceptors--;
             return;
         }
-        for (;;) {
-            size_t len = 0;
-            uint32_t origin = 0;
-            int fd = dtcp_accept(g_accept_ctl, buf.data(), buf.size(), &len, &origin,
-                                 DTCP_ACCEPT_NONBLOCK | DTCP_ACCEPT_CLOEXEC);
-            if (fd < 0) {
-                if (errno != EAGAIN && errno != EINTR) {
-                    g_cnt.errors++;
-                    fmt::print(stderr, "dtcp-testsrv: dtcp_accept: {}\n", std::strerror(errno));
-                }
-                break;
+        size_t len = 0;
+        uint32_t origin = 0;
+        int fd = dtcp_accept(g_accept_ctl, buf.data(), buf.size(), &len, &origin,
+                             DTCP_ACCEPT_NONBLOCK | DTCP_ACCEPT_CLOEXEC);
+        if (fd < 0) {
+            // EAGAIN: another waiting thread took it.
+            if (errno != EAGAIN && errno != EINTR) {
+                g_cnt.errors++;
+                fmt::print(stderr, "dtcp-testsrv: dtcp_accept: {}\n", std::strerror(errno));
             }
-            std::thread(serve_handed, fd, std::string(buf.data(), len), origin).detach();
+            continue;
         }
+        if (g_idle_acceptors.fetch_sub(1) == 1) {
+            g_idle_acceptors++;
+            std::thread(accept_loop).detach();
+        }
+        serve_handed(fd, std::string(buf.data(), len), origin);
+        g_idle_acceptors++;
     }
 }
 
@@ -509,8 +523,11 @@ int main(int argc, char** argv)
         std::fflush(stdout);
         std::_Exit(0);
     }).detach();
-    if (g_cfg.mode == Mode::Dtcp)
-        std::thread(accept_loop).detach();
+    if (g_cfg.mode == Mode::Dtcp) {
+        g_idle_acceptors = 2;
+        for (int i = 0; i < 2; i++)
+            std::thread(accept_loop).detach();
+    }
 
     fmt::print("listening {}:{} node {} mode {}\n", addr, ntohs(sa.sin_port), g_cfg.node, mode);
     std::fflush(stdout);
