@@ -228,7 +228,9 @@ int __init dtcp_conn_init(void)
 	dtcp_conn_cache = KMEM_CACHE(dtcp_conn, 0);
 	if (!dtcp_conn_cache)
 		return -ENOMEM;
-	dtcp_wq = alloc_workqueue("dtcp", WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
+	/* High priority: building, returning and applying a connection are on
+	 * its client's critical path; a busy CPU's tasks must not delay them. */
+	dtcp_wq = alloc_workqueue("dtcp", WQ_UNBOUND | WQ_MEM_RECLAIM | WQ_HIGHPRI, 0);
 	if (!dtcp_wq) {
 		kmem_cache_destroy(dtcp_conn_cache);
 		return -ENOMEM;
