@@ -58,6 +58,13 @@ static bool dtcp_away(const struct dtcp_conn *c)
 	return READ_ONCE(c->state) != 0;
 }
 
+/* Handed out, or on its way out or back. */
+static bool dtcp_active_busy(u8 st)
+{
+	return st == DTCP_CONN_HANDING || st == DTCP_CONN_HANDED_OUT ||
+	       st == DTCP_CONN_RETURNING;
+}
+
 /* Writes wait while the connection is away (or fail with EAGAIN). */
 static int dtcp_wait_home(struct sock *sk, int flags)
 {
@@ -442,7 +449,9 @@ static void dtcp_active_apply(struct work_struct *w)
 {
 	struct dtcp_conn *c = container_of(w, struct dtcp_conn, work);
 	struct dtcp_net *dn = c->dn;
-	u32 before = c->st.snd_nxt;
+	/* This hand-off's, for its RETURN_ACK: once unfrozen, the application
+	 * may hand the connection out again (a new id and peer). */
+	u32 peer = c->peer, origin = c->origin, hid = c->hid;
 	bool closing;
 	int ret;
 
@@ -468,8 +477,6 @@ static void dtcp_active_apply(struct work_struct *w)
 		c->bytes += c->st.snd_nxt - c->captured_snd_nxt;
 		ret = c->served ? 0 : -ECONNABORTED;
 	}
-	(void)before;
-	dtcp_tunnel_send(dn, c->peer, DTCP_MSG_RETURN_ACK, c->origin, c->hid, NULL, 0);
 	kvfree(c->data);
 	c->data = NULL;
 	c->data_len = 0;
@@ -485,6 +492,10 @@ static void dtcp_active_apply(struct work_struct *w)
 		WRITE_ONCE(c->fin_pending, false);
 	c->client_fin = false;
 	dtcp_active_flush_early(c, ret != -ECONNRESET);
+	/* After the wake-up: the application's next request does not wait for
+	 * it.  A RETURN repeated meanwhile finds the connection home and is
+	 * acknowledged again (dtcp_active_return()). */
+	dtcp_tunnel_send(dn, peer, DTCP_MSG_RETURN_ACK, origin, hid, NULL, 0);
 	/* The application closed the socket while it was away (after the
 	 * unfreeze: from then on its close does not defer). */
 	spin_lock_bh(&c->lock);
@@ -566,8 +577,10 @@ static void dtcp_active_segment(struct dtcp_conn *c, const struct dtcp_msg *m,
 	if (!skb)
 		return;
 	spin_lock(&c->lock);
+	/* Read once: the unfreeze writes it without the lock (its flush takes
+	 * the lock afterwards, so what is queued here still goes to Sa). */
 	st = READ_ONCE(c->state);
-	if (dtcp_active_in_progress(c) && skb_queue_len(&c->early) < DTCP_EARLY_MAX) {
+	if (dtcp_active_busy(st) && skb_queue_len(&c->early) < DTCP_EARLY_MAX) {
 		__skb_queue_tail(&c->early, skb);
 		skb = NULL;
 	}
@@ -616,10 +629,7 @@ bool dtcp_active_lost(struct dtcp_conn *c)
 
 bool dtcp_active_in_progress(const struct dtcp_conn *c)
 {
-	u8 st = READ_ONCE(c->state);
-
-	return st == DTCP_CONN_HANDING || st == DTCP_CONN_HANDED_OUT ||
-	       st == DTCP_CONN_RETURNING;
+	return dtcp_active_busy(READ_ONCE(c->state));
 }
 
 void dtcp_active_rcv(struct dtcp_net *dn, const struct dtcp_msg *m, struct sk_buff *skb)
