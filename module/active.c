@@ -254,6 +254,10 @@ static long dtcp_do_handoff(struct dtcp_net *dn, struct sock *sk, u32 node,
 	}
 	c->peer = node;
 	c->result = DTCP_ANSWER_NONE;
+	/* Silence is counted from this hand-off on, not from the last message
+	 * of an earlier one (or never, for a new entry): else the liveness
+	 * work could take back a hand-off whose peer has just answered. */
+	WRITE_ONCE(c->heard, jiffies);
 	c->lost = false;
 	c->client_acked = false;
 	c->reset_sent = false;
@@ -304,7 +308,11 @@ static long dtcp_do_handoff(struct dtcp_net *dn, struct sock *sk, u32 node,
 			goto abort;
 		wait_event_timeout(c->wait, READ_ONCE(c->result) != DTCP_ANSWER_NONE,
 				   min(rto, deadline - jiffies + 1));
-		if (READ_ONCE(c->result) != DTCP_ANSWER_NONE)
+		/* The state too: a HANDOFF_ACK sets it before the result, and
+		 * a timeout in between must not unfreeze a connection that
+		 * the passive node has. */
+		if (READ_ONCE(c->result) != DTCP_ANSWER_NONE ||
+		    READ_ONCE(c->state) != DTCP_CONN_HANDING)
 			break;
 		if (time_after_eq(jiffies, deadline)) {
 			ret = -ETIMEDOUT;
@@ -314,8 +322,12 @@ static long dtcp_do_handoff(struct dtcp_net *dn, struct sock *sk, u32 node,
 		dtcp_stat_inc(dn, DTCP_STAT_RETRANSMITS);
 	}
 	ret = READ_ONCE(c->result);
-	if (ret < 0)
-		goto unfreeze;	/* NACK: the passive node built nothing */
+	/* NACK: the passive node built nothing.  Only while still HANDING: a
+	 * RETURN that overtook the HANDOFF_ACK, or a take-back after it, may
+	 * have been applied already (result is then the apply's, and the
+	 * connection unfrozen), before this thread ran. */
+	if (ret < 0 && READ_ONCE(c->state) == DTCP_CONN_HANDING)
+		goto unfreeze;
 
 	/* Handed out: wait for the worker to apply the RETURN (or, should the
 	 * passive node be lost, to reset the connection: liveness.c). */
