@@ -120,7 +120,7 @@ bool parse_ip(const uint8_t* p, size_t len, Parsed& out)
 
 }  // namespace
 
-std::map<Endpoint, FlowReport> check_capture(const std::string& path, Endpoint server)
+FlowReports check_capture(const std::string& path, Endpoint server)
 {
     char err[PCAP_ERRBUF_SIZE] = {};
     std::unique_ptr<pcap_t, decltype(&pcap_close)> pc(pcap_open_offline(path.c_str(), err), &pcap_close);
@@ -138,6 +138,10 @@ std::map<Endpoint, FlowReport> check_capture(const std::string& path, Endpoint s
         throw std::runtime_error(fmt::format("{}: link type {} is not supported", path, link));
 
     std::map<Endpoint, FlowChecker> flows;
+    FlowReports out;
+    auto report = [&out](const Endpoint& ep, const FlowChecker& f) {
+        out.emplace_back(ep, FlowReport{f.segments(), f.checked_tsvals(), f.violations()});
+    };
     pcap_pkthdr* h;
     const u_char* data;
     int r;
@@ -156,6 +160,10 @@ std::map<Endpoint, FlowReport> check_capture(const std::string& path, Endpoint s
             if (p.seg.syn && !p.seg.ack_flag) {
                 FlowChecker fresh;
                 fresh.set_peer_offered_wscale(p.seg.wscale.has_value());
+                // The port again: the earlier connection ended; its report stays.
+                auto it = flows.find(p.src);
+                if (it != flows.end() && it->second.segments())
+                    report(it->first, it->second);
                 flows[p.src] = fresh;
             }
             continue;
@@ -166,9 +174,8 @@ std::map<Endpoint, FlowReport> check_capture(const std::string& path, Endpoint s
     }
     if (r == -1)
         throw std::runtime_error(fmt::format("{}: {}", path, pcap_geterr(pc.get())));
-    std::map<Endpoint, FlowReport> out;
     for (const auto& [ep, f] : flows)
-        out[ep] = FlowReport{f.segments(), f.checked_tsvals(), f.violations()};
+        report(ep, f);
     return out;
 }
 

@@ -14,6 +14,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace dtcp::test {
@@ -61,8 +62,12 @@ struct FlowReport {
 };
 
 // Reads a capture (Ethernet or Linux cooked) and checks every connection to
-// @server: the segments the server side sends.  Clients by endpoint.
-// Throws std::runtime_error when the file cannot be read.
-std::map<Endpoint, FlowReport> check_capture(const std::string& path, Endpoint server);
+// @server: the segments the server side sends.  One report per connection,
+// by client endpoint, in the order the connections were last opened; a
+// client port used again (a new SYN) starts a new connection, the earlier
+// one keeps its report.  Throws std::runtime_error when the file cannot be
+// read.
+using FlowReports = std::vector<std::pair<Endpoint, FlowReport>>;
+FlowReports check_capture(const std::string& path, Endpoint server);
 
 }  // namespace dtcp::test

@@ -35,7 +35,7 @@ int main(int argc, char** argv)
         return 2;
     }
     server.port = port;
-    std::map<Endpoint, FlowReport> flows;
+    FlowReports flows;
     try {
         flows = check_capture(file, server);
     } catch (const std::exception& e) {

@@ -144,19 +144,27 @@ TEST_CASE("A capture file is read and checked per connection", "[wirecheck]")
     frame(true, 0x12, 1, 65160, 50, 7);       // SYN-ACK
     frame(true, 0x10, 100, 500, 60, -1);      // edge 100 + 500 << 7
     frame(true, 0x10, 100, 400, 55, -1);      // shrinks, and TSval goes back
+    frame(false, 0x02, 0, 64240, 2, 7);       // the same client port again
+    frame(true, 0x12, 1, 65160, 5, 7);        // a new connection: its own clock
+    frame(true, 0x10, 100, 500, 6, -1);
     pcap_dump_close(d);
     pcap_close(dead);
 
     inet_pton(AF_INET, "198.18.0.100", &vip);
     auto flows = check_capture(path, Endpoint{vip, 80});
     ::unlink(path);
-    REQUIRE(flows.size() == 1);
-    const auto& r = flows.begin()->second;
-    CHECK(flows.begin()->first.port == 40000);
+    // The port's first connection keeps its report (and its violations)
+    // when the port is used again.
+    REQUIRE(flows.size() == 2);
+    const auto& r = flows[0].second;
+    CHECK(flows[0].first.port == 40000);
     CHECK(r.segments == 3);
     REQUIRE(r.violations.size() == 2);
     CHECK(r.violations[0].find("TSval went back from 60 to 55") != std::string::npos);
     CHECK(r.violations[1].find("receive window shrank") != std::string::npos);
+    CHECK(flows[1].first.port == 40000);
+    CHECK(flows[1].second.segments == 2);
+    CHECK(flows[1].second.violations.empty());
 
     CHECK_THROWS_AS(check_capture("/nonexistent/capture.pcap", Endpoint{vip, 80}), std::runtime_error);
 }
