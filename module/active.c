@@ -58,13 +58,6 @@ static bool dtcp_away(const struct dtcp_conn *c)
 	return READ_ONCE(c->state) != 0;
 }
 
-/* Handed out, or on its way out or back. */
-static bool dtcp_active_busy(u8 st)
-{
-	return st == DTCP_CONN_HANDING || st == DTCP_CONN_HANDED_OUT ||
-	       st == DTCP_CONN_RETURNING;
-}
-
 /* Writes wait while the connection is away (or fail with EAGAIN). */
 static int dtcp_wait_home(struct sock *sk, int flags)
 {

@@ -144,4 +144,11 @@ int dtcp_conn_init(void);
 void dtcp_conn_exit(void);
 extern struct workqueue_struct *dtcp_wq;
 
+/* Active side: handed out, or on its way out (after the capture) or back. */
+static inline bool dtcp_active_busy(u8 st)
+{
+	return st == DTCP_CONN_HANDING || st == DTCP_CONN_HANDED_OUT ||
+	       st == DTCP_CONN_RETURNING;
+}
+
 #endif /* _DTCP_CONN_H */

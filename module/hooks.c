@@ -72,8 +72,7 @@ static struct dtcp_conn *dtcp_hook_lookup(struct dtcp_net *dn, struct sk_buff *s
  */
 static bool dtcp_active_diverting(const struct dtcp_conn *c, u8 state)
 {
-	return (state == DTCP_CONN_FREEZING || state == DTCP_CONN_HANDING ||
-		state == DTCP_CONN_HANDED_OUT || state == DTCP_CONN_RETURNING) &&
+	return (state == DTCP_CONN_FREEZING || dtcp_active_busy(state)) &&
 	       !READ_ONCE(c->reset_sent);
 }
 

@@ -368,6 +368,7 @@ void serve_handed(int fd, std::string request, uint32_t origin)
 // hand-off's arrival and its response no thread is created and no other one
 // woken.  When the last idle one takes a connection it starts another, so a
 // hand-off always finds one waiting.
+constexpr int kAcceptors = 2;  // started with the server
 std::atomic<int> g_idle_acceptors{0};
 
 void accept_loop()
@@ -524,8 +525,8 @@ int main(int argc, char** argv)
         std::_Exit(0);
     }).detach();
     if (g_cfg.mode == Mode::Dtcp) {
-        g_idle_acceptors = 2;
-        for (int i = 0; i < 2; i++)
+        g_idle_acceptors = kAcceptors;
+        for (int i = 0; i < kAcceptors; i++)
             std::thread(accept_loop).detach();
     }
 

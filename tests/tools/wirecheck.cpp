@@ -6,6 +6,7 @@
 #include <fmt/core.h>
 
 #include <cstring>
+#include <map>
 #include <memory>
 #include <stdexcept>
 
