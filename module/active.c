@@ -297,16 +297,27 @@ static long dtcp_do_handoff(struct dtcp_net *dn, struct sock *sk, u32 node,
 	rto = msecs_to_jiffies(DTCP_RTO_MIN_MS);
 	for (;;) {
 		ret = dtcp_send_handoff(dn, c, request, len);
-		if (ret && ret != -ENOBUFS && ret != -ENOMEM)
+		if (ret && ret != -ENOBUFS && ret != -ENOMEM) {
+			/* No route to the peer (unreachable, blackhole, ...):
+			 * one errno for the application, the cause logged. */
+			pr_warn_ratelimited("dtcp: cannot send hand-off %u/%u to node %u: %ld\n",
+					    c->origin, c->hid, node, ret);
+			ret = -EHOSTUNREACH;
 			goto abort;
-		wait_event_timeout(c->wait, READ_ONCE(c->result) != DTCP_ANSWER_NONE,
-				   min(rto, deadline - jiffies + 1));
+		}
+		/* Killable: a dying caller must not wait out its timeout. */
+		wait_event_killable_timeout(c->wait, READ_ONCE(c->result) != DTCP_ANSWER_NONE,
+					    min(rto, deadline - jiffies + 1));
 		/* The state too: a HANDOFF_ACK sets it before the result, and
 		 * a timeout in between must not unfreeze a connection that
 		 * the passive node has. */
 		if (READ_ONCE(c->result) != DTCP_ANSWER_NONE ||
 		    READ_ONCE(c->state) != DTCP_CONN_HANDING)
 			break;
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;	/* aborted like a timeout */
+			goto abort;
+		}
 		if (time_after_eq(jiffies, deadline)) {
 			ret = -ETIMEDOUT;
 			goto abort;
@@ -378,6 +389,8 @@ long dtcp_active_handoff(struct net *net, const struct dtcp_ioc_handoff *req,
 
 	if (req->request_len > DTCP_MAX_REQUEST)
 		return -EMSGSIZE;
+	if (req->timeout_ms > DTCP_MAX_ANSWER_MS)
+		return -EINVAL;
 	if (!req->node_id || req->node_id > DTCP_NODE_ID_MAX)
 		return -EINVAL;
 	if (!READ_ONCE(dn->node_id) || !READ_ONCE(dn->vip) ||

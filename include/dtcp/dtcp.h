@@ -44,9 +44,9 @@ int dtcp_listen(int ctlfd, int on);
  * response to the @len request bytes at @req.  @flags must be 0.  Blocks
  * until the connection is back (0); on failure the connection is untouched
  * and the caller serves the request itself.  errno as in <linux/dtcp.h>
- * (DTCP_IOC_HANDOFF): EINVAL, ENOTCONN, ENOENT, EMSGSIZE, EBUSY,
- * ECONNREFUSED, ETIMEDOUT, EADDRNOTAVAIL, ECONNABORTED, ECONNRESET; EBADF
- * for a bad @ctlfd.
+ * (DTCP_IOC_HANDOFF): EINVAL, EBADF, ENOTCONN, ENOENT, EMSGSIZE, EBUSY,
+ * ECONNREFUSED, ETIMEDOUT, EHOSTUNREACH, EINTR, EADDRNOTAVAIL, ECONNABORTED,
+ * ECONNRESET; EBADF also for a bad @ctlfd.
  */
 int dtcp_handoff(int ctlfd, int sockfd, uint32_t node, const void *req, size_t len,
 		 unsigned flags);

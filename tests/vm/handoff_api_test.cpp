@@ -14,9 +14,12 @@
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
+#include <csignal>
 #include <cstring>
 #include <vector>
 
@@ -243,6 +246,12 @@ TEST_CASE("Hand-offs that cannot happen fail with the documented errno", "[hando
         b.request = 8;  // unreadable
         expect(b, EFAULT);
         b = h;
+        b.timeout_ms = DTCP_MAX_ANSWER_MS + 1;
+        expect(b, EINVAL);
+        b = h;
+        b.sockfd = 1 << 20;  // no such file
+        expect(b, EBADF);
+        b = h;
         b.node_id = 77;  // unknown
         expect(b, ENOENT);
         b = h;
@@ -291,6 +300,70 @@ TEST_CASE("A hand-off to a node that never answers times out, connection intact"
     p.check_usable();
     REQUIRE(c.del_peer(2).ok());
     REQUIRE(c.del_peer(3).ok());
+    live_zero(c, "handoffs");
+    live_zero(c, "conns");
+}
+
+TEST_CASE("A caller killed while its hand-off waits for an answer dies at once, connection intact",
+          "[handoff-api]")
+{
+    auto c = control();
+    configure(c);
+    BlackHole hole;
+    Ctl ctl;
+    TcpPair p;
+    pid_t child = ::fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+        auto h = raw_handoff(p.a, 3, kReq);
+        h.timeout_ms = 20000;
+        ::ioctl(ctl.fd, DTCP_IOC_HANDOFF, &h);
+        ::_exit(0);
+    }
+    // In flight: the connection is frozen and waits for node 3.
+    bool in_flight = false;
+    for (int i = 0; i < 500 && !in_flight; i++) {
+        auto s = c.status();
+        REQUIRE(s.ok());
+        in_flight = s->live.get("handoffs") == std::optional<uint32_t>(1);
+        if (!in_flight)
+            usleep(10000);
+    }
+    CHECK(in_flight);
+    usleep(200000);
+    auto killed = std::chrono::steady_clock::now();
+    REQUIRE(::kill(child, SIGKILL) == 0);
+    int status = 0;
+    REQUIRE(::waitpid(child, &status, 0) == child);
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - killed)
+                  .count();
+    CHECK(WIFSIGNALED(status));
+    INFO("reaped " << ms << " ms after SIGKILL; the hand-off's timeout was 20000 ms");
+    CHECK(ms < 5000);
+    // The hand-off was aborted: the connection is back, unfrozen, in the
+    // parent's copy of the socket.
+    p.check_usable();
+    REQUIRE(c.del_peer(2).ok());
+    REQUIRE(c.del_peer(3).ok());
+    live_zero(c, "handoffs");
+    live_zero(c, "conns");
+}
+
+TEST_CASE("A hand-off to a node without a route fails with EHOSTUNREACH, connection intact",
+          "[handoff-api]")
+{
+    auto c = control();
+    configure(c);
+    // Nothing routes to this documentation address here (only lo is up).
+    REQUIRE(c.set_peer(4, *parse_ip4("192.0.2.44"), 7400, true).ok());
+    Ctl ctl;
+    TcpPair p;
+    auto h = raw_handoff(p.a, 4, kReq);
+    CHECK(ioctl_errno(ctl.fd, DTCP_IOC_HANDOFF, &h) == EHOSTUNREACH);
+    p.check_usable();
+    REQUIRE(c.del_peer(2).ok());
+    REQUIRE(c.del_peer(3).ok());
+    REQUIRE(c.del_peer(4).ok());
     live_zero(c, "handoffs");
     live_zero(c, "conns");
 }

@@ -27,6 +27,7 @@
 #define DTCP_KEY_LEN		32	/* cluster key, bytes */
 #define DTCP_MAX_PEERS		256	/* peers per node */
 #define DTCP_MAX_REQUEST	16384	/* request bytes carried by a hand-off */
+#define DTCP_MAX_ANSWER_MS	60000	/* longest hand-off answer timeout */
 #define DTCP_DEFAULT_PORT	7400	/* tunnel UDP port */
 
 enum dtcp_cmd {
@@ -183,13 +184,19 @@ struct dtcp_ioc_info {
  * @sockfd to node @node_id for one response to @request.  Blocks until the
  * connection is back (0), or fails with the connection untouched and still
  * usable by the caller, which then serves the request itself:
- *   EINVAL  bad arguments, not a TCP/IPv4 socket, hand-off to self
+ *   EINVAL  bad arguments, not a TCP/IPv4 socket, hand-off to self,
+ *           @timeout_ms above DTCP_MAX_ANSWER_MS
+ *   EBADF   @sockfd is not an open file
  *   ENOTCONN  socket not established     ENOENT  unknown or down node
  *   EMSGSIZE  request longer than DTCP_MAX_REQUEST
  *   EBUSY   the socket did not become quiescent (unacknowledged data),
  *           or this node's (or the passive node's) table is full
  *   ECONNREFUSED  the passive node refused (NACK)
  *   ETIMEDOUT  no answer from the passive node in time
+ *   EHOSTUNREACH  the hand-off could not be sent to the passive node (no
+ *           route to its address; the kernel log names the send error)
+ *   EINTR   a signal came while waiting for the socket to become
+ *           quiescent, or a fatal one while waiting for the answer
  *   EADDRNOTAVAIL  this node is not configured (node id, tunnel port, VIP)
  * After a successful start the connection may still come back without
  * the response having been sent (ECONNABORTED: serve it locally), or be
@@ -202,7 +209,8 @@ struct dtcp_ioc_handoff {
 	__u32 node_id;
 	__u64 request;		/* user pointer to the request bytes */
 	__u32 request_len;
-	__u32 timeout_ms;	/* answer timeout, 0: default */
+	__u32 timeout_ms;	/* answer timeout, 0: default (3 s); at most
+				 * DTCP_MAX_ANSWER_MS */
 	__u64 reserved[2];
 };
 
