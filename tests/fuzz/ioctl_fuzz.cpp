@@ -92,6 +92,8 @@
 
 #include "dtcp/control.hpp"
 
+#include "fuzz_rng.hpp"
+
 #ifndef IPPROTO_MPTCP
 #define IPPROTO_MPTCP 262
 #endif
@@ -190,34 +192,9 @@ int64_t now_ns()
 }
 
 // ---------------------------------------------------------------------------
-// Randomness: one generator per iteration, from (seed, iteration).
-
-uint64_t splitmix(uint64_t x)
-{
-    x += 0x9e3779b97f4a7c15ULL;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-    return x ^ (x >> 31);
-}
-
-struct Rng {
-    std::mt19937_64 g;
-    explicit Rng(uint64_t s) : g(s) {}
-    uint64_t u64() { return g(); }
-    uint32_t u32() { return static_cast<uint32_t>(g()); }
-    uint32_t below(uint32_t n) { return n ? static_cast<uint32_t>(g() % n) : 0; }
-    uint32_t range(uint32_t lo, uint32_t hi) { return lo + below(hi - lo + 1); }  // [lo, hi]
-    bool pct(unsigned p) { return below(100) < p; }
-    bool permille(unsigned p) { return below(1000) < p; }
-    template <typename T>
-    T pick(std::initializer_list<T> l) { return *(l.begin() + below(static_cast<uint32_t>(l.size()))); }
-    void fill(void* p, size_t n)
-    {
-        auto* b = static_cast<uint8_t*>(p);
-        for (size_t i = 0; i < n; i++)
-            b[i] = static_cast<uint8_t>(g());
-    }
-};
+// Randomness: fuzz_rng.hpp.
+using fuzz::Rng;
+using fuzz::splitmix;
 
 // ---------------------------------------------------------------------------
 // Watchdog: a thread that ends the process when a call overruns its bound.

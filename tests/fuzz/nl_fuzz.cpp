@@ -55,6 +55,8 @@
 
 #include "dtcp/netlink.hpp"
 
+#include "fuzz_rng.hpp"
+
 namespace {
 
 // ---------------------------------------------------------------------------
@@ -106,25 +108,9 @@ bool in_iteration = false;
 }
 
 // ---------------------------------------------------------------------------
-// Randomness: one generator per iteration, from (seed, iteration).
-
-uint64_t splitmix(uint64_t x)
-{
-    x += 0x9e3779b97f4a7c15ULL;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-    return x ^ (x >> 31);
-}
-
-struct Rng {
-    std::mt19937_64 g;
-    explicit Rng(uint64_t s) : g(s) {}
-    uint64_t u64() { return g(); }
-    uint32_t below(uint32_t n) { return n ? static_cast<uint32_t>(g() % n) : 0; }
-    bool pct(unsigned p) { return below(100) < p; }
-    template <typename T>
-    T pick(std::initializer_list<T> l) { return *(l.begin() + below(static_cast<uint32_t>(l.size()))); }
-};
+// Randomness: fuzz_rng.hpp.
+using fuzz::Rng;
+using fuzz::splitmix;
 
 // ---------------------------------------------------------------------------
 // Message building (raw bytes: the fuzzer must be able to lie)
