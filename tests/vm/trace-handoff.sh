@@ -3,6 +3,9 @@
 # critical path, during hand-offs of one keep-alive connection whose owners
 # alternate; per function, the number of calls and their mean and longest
 # duration.  Tracing slows every traced call: the figures are upper bounds.
+# Then the function tracer (entry times only, much lighter) on the points
+# that mark a hand-off's phases; per phase, the median and 90th percentile
+# over the traced hand-offs (tests/vm/timeline.awk).
 #   TRACE_SIZE      object size (100k)
 #   TRACE_REQUESTS  requests traced (30)
 . "$DTCP_ROOT/tests/vm/lib.sh"
@@ -40,5 +43,25 @@ for f in dtcp_do_handoff synchronize_rcu_expedited dtcp_passive_build dtcp_state
             END { if (n) printf "%-28s %6d %9.1f %9.1f\n", f, n, s / n, m }'
 done
 echo nop > "$T/current_tracer"
+
+# Phases.  The filter is set before the tracer: an empty filter traces every
+# function, which stalls an emulated guest.
+first=">"
+for f in dtcp_active_handoff dtcp_send_handoff dtcp_passive_build dtcp_passive_accept tcp_sendmsg dtcp_passive_finish \
+         dtcp_send_return dtcp_active_apply dtcp_unfreeze tcp_recvmsg; do
+    if [ "$first" = ">" ]; then echo "$f" > "$T/set_ftrace_filter"; else echo "$f" >> "$T/set_ftrace_filter"; fi ||
+        die "cannot trace $f (inlined in this build?)"
+    first=">>"
+done
+echo function > "$T/current_tracer"
+echo > "$T/trace"
+echo 1 > "$T/tracing_on"
+client --conns 1 --requests "${TRACE_REQUESTS:-30}" --owners 1,2,3 --sizes "$SIZE" >/dev/null ||
+    die "traced transfer failed"
+echo 0 > "$T/tracing_on"
+echo
+echo "phases of the hand-offs among another ${TRACE_REQUESTS:-30} requests (function tracer):"
+awk -f "$DTCP_ROOT/tests/vm/timeline.awk" "$T/trace"
+echo nop > "$T/current_tracer"	# clears the trace
 echo > "$T/set_ftrace_filter"
 cluster_down
