@@ -57,7 +57,7 @@ for mode in forward dtcp; do
 done
 
 # Bulk throughput through back-end 1 (its own address, no hand-off), with
-# dtcp.ko loaded, configured and idle, then not loaded, in turn ROUNDS times:
+# dtcp.ko loaded, configured and idle, and not loaded, ROUNDS times each:
 # the emulated machine's speed drifts, so one run of each says little.
 command -v iperf3 >/dev/null || skip "iperf3 not installed"
 bulk() {
@@ -68,16 +68,23 @@ bulk() {
     wait
 }
 median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+# Each round measures both sides one after the other, in turn with first
+# and without first, so that a drift of the machine's speed favours neither.
 with=() without=()
 for (( r=1; r<=ROUNDS; r++ )); do
-    with+=("$(bulk)")
-    cluster_down
-    module_unload
-    without+=("$(bulk)")
-    module_load
-    cluster_config 3
+    if (( r % 2 )); then
+        with+=("$(bulk)")
+        cluster_down
+        module_unload
+        without+=("$(bulk)")
+    else
+        without+=("$(bulk)")
+        module_load
+        cluster_config 3
+        with+=("$(bulk)")
+    fi
 done
-cluster_down
+module_loaded && cluster_down
 w=$(median "${with[@]}") wo=$(median "${without[@]}")
 printf 'bulk TCP through a back-end, Mbit/s, median of %d: with dtcp.ko idle %s (%s), without %s (%s), ratio %.3f\n' \
     "$ROUNDS" "$w" "${with[*]}" "$wo" "${without[*]}" "$(jq -n "$w/$wo")"
