@@ -92,7 +92,7 @@
 
 #include "dtcp/control.hpp"
 
-#include "fuzz_rng.hpp"
+#include "fuzz.hpp"
 
 #ifndef IPPROTO_MPTCP
 #define IPPROTO_MPTCP 262
@@ -192,7 +192,7 @@ int64_t now_ns()
 }
 
 // ---------------------------------------------------------------------------
-// Randomness: fuzz_rng.hpp.
+// Randomness: fuzz.hpp.
 using fuzz::Rng;
 using fuzz::splitmix;
 
@@ -1785,22 +1785,8 @@ int main(int argc, char** argv)
     Rng hr(splitmix(opt.seed ^ 0x6865616c7468ULL));
     int64_t start = now_ns();
     auto elapsed = [&] { return double(now_ns() - start) / 1e9; };
-    uint64_t done = 0;
-    for (cur_iter = opt.from;; cur_iter++) {
-        if (opt.iterations && done >= opt.iterations)
-            break;
-        if (opt.seconds > 0 && elapsed() >= opt.seconds)
-            break;
-        in_iteration = true;
-        iteration(cur_iter);
-        done++;
-        if (done % opt.check_every == 0)
-            health(hr, false);
-        in_iteration = false;
-    }
-    if (done)
-        cur_iter--;
-    in_iteration = false;
+    uint64_t done = fuzz::run_iterations(opt.from, opt.iterations, opt.seconds, opt.check_every, cur_iter,
+                                         in_iteration, iteration, [&] { health(hr, false); });
     double secs = elapsed();
     health(hr, false);
     close_all();

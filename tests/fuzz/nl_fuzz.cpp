@@ -55,7 +55,7 @@
 
 #include "dtcp/netlink.hpp"
 
-#include "fuzz_rng.hpp"
+#include "fuzz.hpp"
 
 namespace {
 
@@ -108,7 +108,7 @@ bool in_iteration = false;
 }
 
 // ---------------------------------------------------------------------------
-// Randomness: fuzz_rng.hpp.
+// Randomness: fuzz.hpp.
 using fuzz::Rng;
 using fuzz::splitmix;
 
@@ -1238,22 +1238,8 @@ int main(int argc, char** argv)
     state = snapshot(true);
     auto start = std::chrono::steady_clock::now();
     auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
-    uint64_t done = 0;
-    for (cur_iter = opt.from;; cur_iter++) {
-        if (opt.iterations && done >= opt.iterations)
-            break;
-        if (opt.seconds > 0 && elapsed() >= opt.seconds)
-            break;
-        in_iteration = true;
-        iteration(cur_iter);
-        done++;
-        if (done % opt.check_every == 0)
-            state = health(hr, false);
-        in_iteration = false;
-    }
-    if (done)
-        cur_iter--;
-    in_iteration = false;
+    uint64_t done = fuzz::run_iterations(opt.from, opt.iterations, opt.seconds, opt.check_every, cur_iter,
+                                         in_iteration, iteration, [&] { state = health(hr, false); });
     state = health(hr, true);
 
     std::string errs;

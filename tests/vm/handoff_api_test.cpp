@@ -95,21 +95,37 @@ void configure(Control& c)
     REQUIRE(c.set_peer(3, *parse_ip4("127.0.0.3"), 7401, true).ok());
 }
 
-// Entries are freed by a worker after their last reference (a passive entry
-// lingers DTCP_LINGER_MS first): poll up to 5 s.
-void live_zero(Control& c, const char* name)
+// Live counter @name, polled up to 5 s until it is @want; its last value.
+std::optional<uint32_t> wait_live(Control& c, const char* name, uint32_t want)
 {
     std::optional<uint32_t> v;
     for (int i = 0; i < 500; i++) {
         auto s = c.status();
         REQUIRE(s.ok());
         v = s->live.get(name);
-        if (v == std::optional<uint32_t>(0))
+        if (v == std::optional<uint32_t>(want))
             break;
         usleep(10000);
     }
+    return v;
+}
+
+// Entries are freed by a worker after their last reference (a passive entry
+// lingers DTCP_LINGER_MS first): poll.
+void live_zero(Control& c, const char* name)
+{
     INFO(name);
-    CHECK(v == std::optional<uint32_t>(0));
+    CHECK(wait_live(c, name, 0) == std::optional<uint32_t>(0));
+}
+
+// The end of a test that configured peers: they go, and no hand-off and no
+// connection entry is left.
+void peers_gone(Control& c, std::initializer_list<uint32_t> peers = {2, 3})
+{
+    for (uint32_t id : peers)
+        REQUIRE(c.del_peer(id).ok());
+    live_zero(c, "handoffs");
+    live_zero(c, "conns");
 }
 
 dtcp_ioc_handoff raw_handoff(int sockfd, uint32_t node, const std::string& req)
@@ -298,10 +314,7 @@ TEST_CASE("A hand-off to a node that never answers times out, connection intact"
     int err = ioctl_errno(ctl.fd, DTCP_IOC_HANDOFF, &h);
     CHECK(err == ETIMEDOUT);
     p.check_usable();
-    REQUIRE(c.del_peer(2).ok());
-    REQUIRE(c.del_peer(3).ok());
-    live_zero(c, "handoffs");
-    live_zero(c, "conns");
+    peers_gone(c);
 }
 
 TEST_CASE("A caller killed while its hand-off waits for an answer dies at once, connection intact",
@@ -321,15 +334,7 @@ TEST_CASE("A caller killed while its hand-off waits for an answer dies at once, 
         ::_exit(0);
     }
     // In flight: the connection is frozen and waits for node 3.
-    bool in_flight = false;
-    for (int i = 0; i < 500 && !in_flight; i++) {
-        auto s = c.status();
-        REQUIRE(s.ok());
-        in_flight = s->live.get("handoffs") == std::optional<uint32_t>(1);
-        if (!in_flight)
-            usleep(10000);
-    }
-    CHECK(in_flight);
+    CHECK(wait_live(c, "handoffs", 1) == std::optional<uint32_t>(1));
     usleep(200000);
     auto killed = std::chrono::steady_clock::now();
     REQUIRE(::kill(child, SIGKILL) == 0);
@@ -343,10 +348,7 @@ TEST_CASE("A caller killed while its hand-off waits for an answer dies at once, 
     // The hand-off was aborted: the connection is back, unfrozen, in the
     // parent's copy of the socket.
     p.check_usable();
-    REQUIRE(c.del_peer(2).ok());
-    REQUIRE(c.del_peer(3).ok());
-    live_zero(c, "handoffs");
-    live_zero(c, "conns");
+    peers_gone(c);
 }
 
 TEST_CASE("A hand-off to a node without a route fails with EHOSTUNREACH, connection intact",
@@ -361,11 +363,7 @@ TEST_CASE("A hand-off to a node without a route fails with EHOSTUNREACH, connect
     auto h = raw_handoff(p.a, 4, kReq);
     CHECK(ioctl_errno(ctl.fd, DTCP_IOC_HANDOFF, &h) == EHOSTUNREACH);
     p.check_usable();
-    REQUIRE(c.del_peer(2).ok());
-    REQUIRE(c.del_peer(3).ok());
-    REQUIRE(c.del_peer(4).ok());
-    live_zero(c, "handoffs");
-    live_zero(c, "conns");
+    peers_gone(c, {2, 3, 4});
 }
 
 int main(int argc, char** argv)
