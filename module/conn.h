@@ -94,6 +94,7 @@ struct dtcp_conn {
 	struct delayed_work rtx;	/* P: RETURN retransmission */
 	unsigned int rtx_count;
 	struct hrtimer drain;		/* P: poll for the client's last ACK */
+	void (*orig_data_ready)(struct sock *sk);	/* P: Sp's, while draining */
 	unsigned long drain_deadline;
 	struct work_struct free_work;
 	struct rcu_head rcu;

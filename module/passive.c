@@ -401,6 +401,39 @@ static void dtcp_passive_stop_feeding(struct dtcp_conn *c, struct sock *sk)
 	}
 }
 
+/*
+ * Client data reached the draining Sp (softirq, Sp locked).  The segment's
+ * ACK was processed first: if it was the last one missing, end the drain now
+ * rather than at the next poll.  The client's last ACK usually rides on its
+ * next request, so this is on that request's critical path.  Pure ACKs wake
+ * no one here; the poll catches those.
+ */
+static void dtcp_passive_data_ready(struct sock *sk)
+{
+	struct dtcp_conn *c = sk->sk_user_data;
+	const struct tcp_sock *tp = tcp_sk(sk);
+
+	c->orig_data_ready(sk);
+	if (READ_ONCE(c->state) != DTCP_CONN_DRAINING || tp->snd_una != tp->write_seq ||
+	    !RB_EMPTY_ROOT(&tp->out_of_order_queue))
+		return;
+	/* Cancelled while queued: its reference is ours to pass to the work.
+	 * Running or done already: it ends the drain itself. */
+	if (hrtimer_try_to_cancel(&c->drain) == 1)
+		queue_work(dtcp_wq, &c->finish_work);
+}
+
+/* Called with Sp locked (so that no callback runs meanwhile). */
+static void dtcp_passive_unhook_data_ready(struct dtcp_conn *c, struct sock *sk)
+{
+	write_lock_bh(&sk->sk_callback_lock);
+	if (sk->sk_data_ready == dtcp_passive_data_ready) {
+		sk->sk_data_ready = c->orig_data_ready;
+		sk->sk_user_data = NULL;
+	}
+	write_unlock_bh(&sk->sk_callback_lock);
+}
+
 /* Worker: Sp drained (or gave up): capture, return, discard silently. */
 static void dtcp_passive_finish(struct work_struct *w)
 {
@@ -460,6 +493,7 @@ discard:
 	/* From here the hooks drop anything still addressed from this tuple. */
 	WRITE_ONCE(c->state, DTCP_CONN_RETURNED);
 	spin_unlock_bh(&c->lock);
+	dtcp_passive_unhook_data_ready(c, sk);
 	/* An orphan that died on its own (reset, retransmissions exhausted)
 	 * is destroyed already: tcp_done() once more would free it twice. */
 	if (sk->sk_state != TCP_CLOSE) {
@@ -564,6 +598,15 @@ static void dtcp_passive_close(struct sock *sk, long timeout)
 	/* The socket's module reference goes to the entry: the timer and the
 	 * works below run module code until the entry is freed. */
 	c->holds_module = true;
+	if (READ_ONCE(c->state) == DTCP_CONN_DRAINING) {
+		lock_sock(sk);
+		write_lock_bh(&sk->sk_callback_lock);
+		c->orig_data_ready = sk->sk_data_ready;
+		sk->sk_user_data = c;
+		sk->sk_data_ready = dtcp_passive_data_ready;
+		write_unlock_bh(&sk->sk_callback_lock);
+		release_sock(sk);
+	}
 	hrtimer_start(&c->drain, 0, HRTIMER_MODE_REL_SOFT);	/* keeps our reference */
 }
 

@@ -77,6 +77,34 @@ static int dtcp_setopt_int(struct sock *sk, int opt, int val)
 	return dtcp_setopt(sk, opt, &val, sizeof(val));
 }
 
+/*
+ * A send buffer for the congestion window the connection brought along.  The
+ * stack sized it for the initial window when the socket connected (and only
+ * grows it as ACKs come in), so a response of more than that would wait for
+ * ACKs to free room while the window allows more in flight.  The sizing is
+ * the stack's own: twice the window (or what the congestion control asks),
+ * counting each segment as a separately allocated one.
+ */
+static void dtcp_state_fit_sndbuf(struct sock *sk)
+{
+	const struct tcp_congestion_ops *ca = inet_csk(sk)->icsk_ca_ops;
+	const struct tcp_sock *tp = tcp_sk(sk);
+	u32 per_seg, segs, factor;
+	u64 want;
+
+	if (sk->sk_userlocks & SOCK_SNDBUF_LOCK)
+		return;
+	per_seg = max_t(u32, tp->rx_opt.mss_clamp, tp->mss_cache) + MAX_TCP_HEADER +
+		  SKB_DATA_ALIGN(sizeof(struct skb_shared_info));
+	per_seg = roundup_pow_of_two(per_seg) + SKB_DATA_ALIGN(sizeof(struct sk_buff));
+	segs = max_t(u32, max_t(u32, TCP_INIT_CWND, tcp_snd_cwnd(tp)), tp->reordering + 1);
+	factor = ca->sndbuf_expand ? ca->sndbuf_expand(sk) : 2;
+	want = min_t(u64, (u64)factor * segs * per_seg,
+		     READ_ONCE(sock_net(sk)->ipv4.sysctl_tcp_wmem[2]));
+	if (sk->sk_sndbuf < want)
+		WRITE_ONCE(sk->sk_sndbuf, (int)want);
+}
+
 /* As tcp_rtt_estimator() does for a first sample of @rtt_us. */
 static void dtcp_state_set_rtt(struct sock *sk, u32 rtt_us)
 {
@@ -133,7 +161,19 @@ int dtcp_state_build(struct net *net, const struct dtcp_tuple *t,
 	ret = kernel_bind(sock, (struct sockaddr *)&local, sizeof(local));
 	if (ret)
 		goto err;
+	/* connect() derives the segment size from the MSS clamp, which would
+	 * be the default (536) until TCP_REPAIR_OPTIONS sets the client's,
+	 * too late: nothing derives it again while the path's MTU stays the
+	 * same, and the socket would send a third of what each segment can
+	 * carry.  As a user MSS the client's clamps it from the start; the
+	 * user setting is not kept (the application did not ask for it). */
+	lock_sock(sk);
+	tcp_sk(sk)->rx_opt.user_mss = st->mss;
+	release_sock(sk);
 	ret = kernel_connect(sock, (struct sockaddr *)&peer, sizeof(peer), 0);
+	lock_sock(sk);
+	tcp_sk(sk)->rx_opt.user_mss = 0;
+	release_sock(sk);
 	if (ret)
 		goto err;
 
@@ -173,6 +213,7 @@ int dtcp_state_build(struct net *net, const struct dtcp_tuple *t,
 	}
 	if (st->snd_cwnd > tcp_snd_cwnd(tcp_sk(sk)))
 		tcp_snd_cwnd_set(tcp_sk(sk), min_t(u32, st->snd_cwnd, tcp_sk(sk)->snd_cwnd_clamp));
+	dtcp_state_fit_sndbuf(sk);
 	if (st->srtt_us)
 		dtcp_state_set_rtt(sk, st->srtt_us);
 	release_sock(sk);
@@ -216,6 +257,7 @@ static void dtcp_state_move(struct sock *sk, const struct dtcp_state *st)
 	tp->max_window = max(tp->max_window, st->max_window);
 	if (st->snd_cwnd)
 		tcp_snd_cwnd_set(tp, min_t(u32, st->snd_cwnd, tp->snd_cwnd_clamp));
+	dtcp_state_fit_sndbuf(sk);
 	tp->rcv_tstamp = tcp_jiffies32;
 	tp->lsndtime = tcp_jiffies32;
 	if (tp->rx_opt.tstamp_ok) {

@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -16,6 +17,7 @@
 
 #include <linux/dtcp.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
@@ -70,17 +72,18 @@ bool respond(int fd, uint64_t size, uint64_t seed)
 
 unsigned g_node;
 std::string g_stats;
-std::atomic<unsigned long> g_local{0}, g_handed{0}, g_fallback{0}, g_served{0};
+std::atomic<unsigned long> g_local{0}, g_handed{0}, g_fallback{0}, g_served{0}, g_bad{0};
 
-// "local L handed H fallback F served S", rewritten after every request.
+// "local L handed H fallback F served S bad B", rewritten after every request.
 void write_stats()
 {
     if (g_stats.empty())
         return;
     std::string tmp = g_stats + ".tmp";
     if (FILE* f = std::fopen(tmp.c_str(), "w")) {
-        std::fprintf(f, "local %lu handed %lu fallback %lu served %lu\n", g_local.load(),
-                     g_handed.load(), g_fallback.load(), g_served.load());
+        std::fprintf(f, "local %lu handed %lu fallback %lu served %lu bad %lu\n",
+                     g_local.load(), g_handed.load(), g_fallback.load(), g_served.load(),
+                     g_bad.load());
         std::fclose(f);
         std::rename(tmp.c_str(), g_stats.c_str());
     }
@@ -132,6 +135,55 @@ out:
     ::close(fd);
 }
 
+long tcp_wmem_max()
+{
+    long lo = 0, def = 0, max = 0;
+    if (FILE* f = std::fopen("/proc/sys/net/ipv4/tcp_wmem", "r")) {
+        if (std::fscanf(f, "%ld %ld %ld", &lo, &def, &max) != 3)
+            max = 0;
+        std::fclose(f);
+    }
+    return max;
+}
+
+// A socket rebuilt for a hand-off must send like the connection it
+// continues: segments of the connection's size, a send buffer for the
+// window it brought (the stack's own sizing: at least twice the window),
+// and not idle since long ago (an idle socket restarts from the initial
+// window).  Returns false, with a message, if not.
+bool check_rebuilt(int fd)
+{
+    tcp_info ti{};
+    socklen_t len = sizeof(ti);
+    int sndbuf = 0;
+    socklen_t blen = sizeof(sndbuf);
+    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) ||
+        getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, &blen)) {
+        std::perror("getsockopt on an accepted hand-off");
+        return false;
+    }
+    bool ok = true;
+    // The client's MSS, as this node advertises its own over the same MTU
+    // (less up to 12 bytes of options); not the default clamp of 536.
+    if (ti.tcpi_snd_mss + 12 < ti.tcpi_advmss) {
+        std::fprintf(stderr, "node %u: rebuilt socket sends %u-byte segments (advmss %u)\n",
+                     g_node, ti.tcpi_snd_mss, ti.tcpi_advmss);
+        ok = false;
+    }
+    if (ti.tcpi_last_data_sent > 60000) {
+        std::fprintf(stderr, "node %u: rebuilt socket last sent data %u ms ago\n", g_node,
+                     ti.tcpi_last_data_sent);
+        ok = false;
+    }
+    long want = std::min<long>(2L * ti.tcpi_snd_cwnd * ti.tcpi_snd_mss, tcp_wmem_max());
+    if (sndbuf < want) {
+        std::fprintf(stderr, "node %u: rebuilt socket's send buffer %d < %ld (window %u x %u)\n",
+                     g_node, sndbuf, want, ti.tcpi_snd_cwnd, ti.tcpi_snd_mss);
+        ok = false;
+    }
+    return ok;
+}
+
 void accept_loop()
 {
     int ctl = ::open("/dev/dtcp", O_RDWR | O_CLOEXEC);
@@ -159,6 +211,8 @@ void accept_loop()
                 std::perror("DTCP_IOC_ACCEPT");
             continue;
         }
+        if (!check_rebuilt(a.fd))
+            g_bad++;
         std::string line(req.data(), a.request_len);
         unsigned long long size, seed;
         unsigned owner;

@@ -191,15 +191,18 @@ start_hosmoke_all() {
 }
 
 # check_handoff_stats TOTAL: all TOTAL requests answered; those owned by
-# another node were handed off, none fell back to local service.
+# another node were handed off, none fell back to local service; every
+# rebuilt socket passed the server's checks (send buffer, idle time).
 check_handoff_stats() {
-    local total=$1 i local_n=0 handed=0 fallback=0 served=0 l h f s
+    local total=$1 i local_n=0 handed=0 fallback=0 served=0 bad=0 l h f s b
     for (( i=1; i<=BACKENDS; i++ )); do
         [ -f "/tmp/hosmoke-$SUFFIX-$i" ] || continue
-        read -r _ l _ h _ f _ s < "/tmp/hosmoke-$SUFFIX-$i"
-        log "back-end $i: local $l handed $h fallback $f served $s"
+        read -r _ l _ h _ f _ s _ b < "/tmp/hosmoke-$SUFFIX-$i"
+        log "back-end $i: local $l handed $h fallback $f served $s bad $b"
         local_n=$((local_n + l)); handed=$((handed + h)); fallback=$((fallback + f)); served=$((served + s))
+        bad=$((bad + b))
     done
+    [ "$bad" -eq 0 ] || die "$bad rebuilt sockets failed the server's checks (see its log)"
     [ "$fallback" -eq 0 ] || die "$fallback hand-offs fell back to local service"
     [ "$handed" -gt 0 ] || die "nothing was handed off"
     [ "$handed" -eq "$served" ] || die "$handed handed off but $served served by passive nodes"
