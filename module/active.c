@@ -475,7 +475,9 @@ static void dtcp_active_apply(struct work_struct *w)
 
 	if (c->client_fin)
 		c->st.rcv_nxt--;	/* the FIN is handed to the stack below */
-	ret = c->aborted ? -ECONNRESET : dtcp_state_apply(c->sk, &c->st, c->data, c->data_len);
+	ret = c->aborted ? -ECONNRESET :
+	      dtcp_state_apply(c->sk, &c->st, c->data, c->data_len - c->tail_len,
+			       c->data + (c->data_len - c->tail_len), c->tail_len);
 	c->aborted = false;
 	if (ret) {
 		if (!c->lost)
@@ -498,6 +500,7 @@ static void dtcp_active_apply(struct work_struct *w)
 	kvfree(c->data);
 	c->data = NULL;
 	c->data_len = 0;
+	c->tail_len = 0;
 	c->chunks_done = 0;
 	WRITE_ONCE(c->result, ret);
 	if ((!ret || ret == -ECONNABORTED) && c->client_fin) {
@@ -558,8 +561,9 @@ static void dtcp_active_return(struct dtcp_net *dn, struct dtcp_conn *c,
 		c->data_len = m->unread_total;
 		c->chunks_done = 0;
 	}
-	if (m->unread_total != c->data_len)
+	if (m->unread_total != c->data_len || (c->chunks_done && m->tail_len != c->tail_len))
 		goto out;
+	c->tail_len = m->tail_len;
 	if (m->data_len) {
 		memcpy(c->data + m->offset, m->data, m->data_len);
 		c->chunks_done |= 1ULL << (m->offset / DTCP_WIRE_CHUNK);

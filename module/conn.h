@@ -58,6 +58,7 @@ struct dtcp_conn {
 	/* HANDOFF request (P), unread bytes (A: being received; P: to send). */
 	u8 *data;
 	u32 data_len;
+	u32 tail_len;			/* of which the sent, unacknowledged tail (RETURN) */
 	u64 chunks_done;		/* bitmap of chunks received (A) */
 	bool served;			/* P: the application wrote a response */
 	bool aborted;			/* A: the passive node gave the connection up */

@@ -37,6 +37,12 @@
  */
 #define DTCP_LINGER_MS		1000
 
+static unsigned int dtcp_return_tail_max = 4096;
+module_param_named(return_tail_max, dtcp_return_tail_max, uint, 0644);
+MODULE_PARM_DESC(return_tail_max, "bytes the passive node may return a connection with before the client "
+		 "acknowledged them (the active node sends them again if they were lost); 0: wait for every "
+		 "acknowledgement; at most 65535");
+
 static struct proto dtcp_prot_passive;
 static void dtcp_passive_expedite(struct dtcp_conn *c);
 static void dtcp_passive_rtx(struct work_struct *w);
@@ -292,7 +298,8 @@ static void dtcp_send_return(struct dtcp_net *dn, struct dtcp_conn *c)
 {
 	struct dtcp_wire_state ws;
 	__be32 flags = htonl((c->served ? DTCP_RETURN_SERVED : 0) |
-			     (c->client_fin ? DTCP_RETURN_FIN : 0));
+			     (c->client_fin ? DTCP_RETURN_FIN : 0) |
+			     c->tail_len << DTCP_RETURN_TAIL_SHIFT);
 	__be32 pos[2];
 	u32 off = 0;
 
@@ -402,6 +409,34 @@ static void dtcp_passive_stop_feeding(struct dtcp_conn *c, struct sock *sk)
 }
 
 /*
+ * Sp may go back (lockless here; the finish checks again with Sp locked):
+ * every byte sent and at most return_tail_max of them not acknowledged yet
+ * (the client delays its ACK of a response's last segment until its next
+ * request; the tail goes back with the connection and the request does not
+ * wait for the return), no hole in what was received (out-of-order data
+ * would be lost with the socket), and what goes back fits one RETURN.
+ */
+static bool dtcp_passive_drained(const struct sock *sk)
+{
+	const struct tcp_sock *tp = tcp_sk(sk);
+	u32 tail = READ_ONCE(tp->write_seq) - READ_ONCE(tp->snd_una);
+	u32 unread = READ_ONCE(tp->rcv_nxt) - READ_ONCE(tp->copied_seq);
+
+	if (tail && (tail > min(READ_ONCE(dtcp_return_tail_max), 0xffffU) ||
+		     READ_ONCE(tp->snd_nxt) != READ_ONCE(tp->write_seq) ||
+		     !tcp_write_queue_empty(sk) || unread > DTCP_WIRE_MAX_UNREAD - tail))
+		return false;
+	return RB_EMPTY_ROOT(&tp->out_of_order_queue);
+}
+
+/* The same with Sp locked, and its state one that can go back. */
+static bool dtcp_passive_ready(const struct sock *sk)
+{
+	return (sk->sk_state == TCP_ESTABLISHED || sk->sk_state == TCP_CLOSE_WAIT) &&
+	       !tcp_sk(sk)->urg_data && dtcp_passive_drained(sk);
+}
+
+/*
  * Client data reached the draining Sp (softirq, Sp locked).  The segment's
  * ACK was processed first: if it was the last one missing, end the drain now
  * rather than at the next poll.  The client's last ACK usually rides on its
@@ -411,11 +446,9 @@ static void dtcp_passive_stop_feeding(struct dtcp_conn *c, struct sock *sk)
 static void dtcp_passive_data_ready(struct sock *sk)
 {
 	struct dtcp_conn *c = sk->sk_user_data;
-	const struct tcp_sock *tp = tcp_sk(sk);
 
 	c->orig_data_ready(sk);
-	if (READ_ONCE(c->state) != DTCP_CONN_DRAINING || tp->snd_una != tp->write_seq ||
-	    !RB_EMPTY_ROOT(&tp->out_of_order_queue))
+	if (READ_ONCE(c->state) != DTCP_CONN_DRAINING || !dtcp_passive_drained(sk))
 		return;
 	/* Cancelled while queued: its reference is ours to pass to the work.
 	 * Running or done already: it ends the drain itself. */
@@ -441,14 +474,14 @@ static void dtcp_passive_finish(struct work_struct *w)
 	struct dtcp_net *dn = c->dn;
 	struct sock *sk = c->sk;
 	u8 *unread = NULL;
-	u32 unread_len = 0;
+	u32 unread_len = 0, tail = 0;
 	bool aborted;
 	int ret = 0;
 
 	lock_sock(sk);
 	if (READ_ONCE(c->aborted) || READ_ONCE(c->lost))
 		goto discard;
-	if (!dtcp_state_quiescent(sk, true) &&
+	if (!dtcp_passive_ready(sk) &&
 	    (sk->sk_state == TCP_ESTABLISHED || sk->sk_state == TCP_CLOSE_WAIT) &&
 	    time_before(jiffies, c->drain_deadline)) {
 		/* Raced with a new segment (a hole being filled): poll again. */
@@ -456,25 +489,31 @@ static void dtcp_passive_finish(struct work_struct *w)
 		hrtimer_start(&c->drain, ns_to_ktime(DTCP_DRAIN_POLL_NS), HRTIMER_MODE_REL_SOFT);
 		return;
 	}
-	if (dtcp_state_quiescent(sk, true) &&
-	    (sk->sk_state == TCP_ESTABLISHED || sk->sk_state == TCP_CLOSE_WAIT)) {
+	if (dtcp_passive_ready(sk)) {
 		dtcp_passive_stop_feeding(c, sk);
 		if (READ_ONCE(c->aborted) || READ_ONCE(c->lost))
 			goto discard;
 	}
-	if (!dtcp_state_quiescent(sk, true))
+	if (!dtcp_passive_ready(sk))
 		ret = sk->sk_state == TCP_ESTABLISHED || sk->sk_state == TCP_CLOSE_WAIT ?
 		      -ETIMEDOUT : -ECONNRESET;
-	else if (sk->sk_state != TCP_ESTABLISHED && sk->sk_state != TCP_CLOSE_WAIT)
-		ret = -ECONNRESET;	/* reset by the client once drained */
 	else if (tcp_sk(sk)->copied_seq != c->st.rcv_nxt)
 		ret = -EPROTO;	/* the application read client bytes */
-	if (!ret)
-		ret = dtcp_state_unread(sk, &unread, &unread_len);
+	if (!ret) {
+		/* Still locked since the check: nothing was acknowledged or
+		 * sent meanwhile (segments wait in the backlog, and the hooks
+		 * drop what Sp sends from RETURNED on). */
+		tail = tcp_sk(sk)->write_seq - tcp_sk(sk)->snd_una;
+		ret = dtcp_state_unread(sk, tail, &unread, &unread_len);
+	}
+	if (!ret && tail)
+		ret = dtcp_state_tail(sk, unread + unread_len, tail);
 	if (!ret) {
 		c->served = tcp_sk(sk)->snd_nxt != c->captured_snd_nxt;
 		c->client_fin = sk->sk_state == TCP_CLOSE_WAIT;
 		dtcp_state_capture(sk, &c->st);
+		if (tail)
+			dtcp_stat_inc(dn, DTCP_STAT_TAIL_RETURNED);
 	}
 discard:
 	/* The work's own reference, taken before the RETURN goes out: from
@@ -525,7 +564,8 @@ discard:
 	}
 	kvfree(c->data);	/* the request */
 	c->data = unread;
-	c->data_len = unread_len;
+	c->data_len = unread_len + tail;
+	c->tail_len = tail;
 	/* It may run (on a fast RETURN_ACK) before the first RETURN is out. */
 	spin_lock_bh(&c->lock);
 	if (!c->lingering)
@@ -538,14 +578,8 @@ discard:
 static enum hrtimer_restart dtcp_drain_poll(struct hrtimer *t)
 {
 	struct dtcp_conn *c = container_of(t, struct dtcp_conn, drain);
-	const struct tcp_sock *tp = tcp_sk(c->sk);
 
-	/* Drained: every byte acknowledged and no hole in what was received
-	 * (out-of-order data would be lost with the socket). */
-	bool busy = READ_ONCE(tp->snd_una) != READ_ONCE(tp->write_seq) ||
-		    !RB_EMPTY_ROOT(&tp->out_of_order_queue);
-
-	if (busy && !READ_ONCE(c->aborted) && !READ_ONCE(c->lost) &&
+	if (!dtcp_passive_drained(c->sk) && !READ_ONCE(c->aborted) && !READ_ONCE(c->lost) &&
 	    (READ_ONCE(c->sk->sk_state) == TCP_ESTABLISHED ||
 	     READ_ONCE(c->sk->sk_state) == TCP_CLOSE_WAIT) &&
 	    time_before(jiffies, c->drain_deadline)) {

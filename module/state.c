@@ -235,10 +235,10 @@ err:
  * send side is idle (quiescent) and the receive side got nothing while the
  * connection was away (every client segment went to the passive node).
  */
-static void dtcp_state_move(struct sock *sk, const struct dtcp_state *st)
+static void dtcp_state_move(struct sock *sk, const struct dtcp_state *st, u32 tail_len)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
-	u32 seq = st->snd_nxt;
+	u32 seq = st->snd_nxt - tail_len;	/* the tail is sent again below */
 
 	WRITE_ONCE(tp->write_seq, seq);
 	WRITE_ONCE(tp->snd_nxt, seq);
@@ -273,12 +273,41 @@ static void dtcp_state_move(struct sock *sk, const struct dtcp_state *st)
 	}
 }
 
+/*
+ * Through the repair path's queue @queue (process context, repair mode on):
+ * the receive queue takes the bytes as received, the send queue as sent and
+ * not acknowledged (queued for retransmission, the timer armed, nothing
+ * transmitted).  The kernel's own code: tcp_send_rcvq(), tcp_write_xmit().
+ */
+static int dtcp_state_repair_queue(struct sock *sk, int queue, const u8 *buf, u32 len)
+{
+	u32 done = 0;
+	int ret;
+
+	ret = dtcp_setopt_int(sk, TCP_REPAIR_QUEUE, queue);
+	while (!ret && done < len) {
+		struct kvec kv = {
+			.iov_base = (void *)(buf + done),
+			.iov_len = min_t(u32, len - done, 65536),
+		};
+		struct msghdr msg = {};
+		int n;
+
+		iov_iter_kvec(&msg.msg_iter, ITER_SOURCE, &kv, 1, kv.iov_len);
+		n = tcp_sendmsg(sk, &msg, kv.iov_len);
+		if (n <= 0)
+			ret = n ? n : -ENOMEM;
+		else
+			done += n;
+	}
+	return ret;
+}
+
 int dtcp_state_apply(struct sock *sk, const struct dtcp_state *st,
-		     const u8 *unread, u32 unread_len)
+		     const u8 *unread, u32 unread_len, const u8 *tail, u32 tail_len)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	unsigned char reuse;
-	u32 done = 0;
 	int ret = 0;
 
 	lock_sock(sk);
@@ -291,37 +320,25 @@ int dtcp_state_apply(struct sock *sk, const struct dtcp_state *st,
 		release_sock(sk);
 		return -EPROTO;
 	}
-	dtcp_state_move(sk, st);
+	dtcp_state_move(sk, st, tail_len);
 	reuse = sk->sk_reuse;
 	release_sock(sk);
 
-	/* Unread client bytes: through the repair receive queue. */
-	if (unread_len) {
+	/* The tail and the unread client bytes: through the repair queues. */
+	if (unread_len || tail_len) {
 		ret = dtcp_setopt_int(sk, TCP_REPAIR, TCP_REPAIR_ON);
-		if (!ret)
-			ret = dtcp_setopt_int(sk, TCP_REPAIR_QUEUE, TCP_RECV_QUEUE);
-		while (!ret && done < unread_len) {
-			struct kvec kv = {
-				.iov_base = (void *)(unread + done),
-				.iov_len = min_t(u32, unread_len - done, 65536),
-			};
-			struct msghdr msg = {};
-			int n;
-
-			iov_iter_kvec(&msg.msg_iter, ITER_SOURCE, &kv, 1, kv.iov_len);
-			n = tcp_sendmsg(sk, &msg, kv.iov_len);
-			if (n <= 0)
-				ret = n ? n : -ENOMEM;
-			else
-				done += n;
-		}
+		if (!ret && tail_len)
+			ret = dtcp_state_repair_queue(sk, TCP_SEND_QUEUE, tail, tail_len);
+		if (!ret && unread_len)
+			ret = dtcp_state_repair_queue(sk, TCP_RECV_QUEUE, unread, unread_len);
 		dtcp_setopt_int(sk, TCP_REPAIR_QUEUE, TCP_NO_QUEUE);
 		dtcp_setopt_int(sk, TCP_REPAIR, TCP_REPAIR_OFF_NO_WP);
 	}
 
 	lock_sock(sk);
 	sk->sk_reuse = reuse;
-	if (!ret && tp->rcv_nxt != st->rcv_nxt)
+	if (!ret && (tp->rcv_nxt != st->rcv_nxt || tp->snd_nxt != st->snd_nxt ||
+		     tp->write_seq != st->snd_nxt))
 		ret = -EPROTO;
 	if (!ret) {
 		/* The window the client was last told, never less. */
@@ -332,7 +349,7 @@ int dtcp_state_apply(struct sock *sk, const struct dtcp_state *st,
 	return ret;
 }
 
-int dtcp_state_unread(const struct sock *sk, u8 **bufp, u32 *lenp)
+int dtcp_state_unread(const struct sock *sk, u32 extra, u8 **bufp, u32 *lenp)
 {
 	const struct tcp_sock *tp = tcp_sk(sk);
 	/* A FIN takes a sequence number but no byte. */
@@ -343,14 +360,16 @@ int dtcp_state_unread(const struct sock *sk, u8 **bufp, u32 *lenp)
 
 	*bufp = NULL;
 	*lenp = 0;
-	if (!len)
+	if (!len && !extra)
 		return 0;
-	if (len > DTCP_WIRE_MAX_UNREAD)
+	if (len > DTCP_WIRE_MAX_UNREAD || extra > DTCP_WIRE_MAX_UNREAD - len)
 		return -EMSGSIZE;
-	buf = kvmalloc(len, GFP_KERNEL);
+	buf = kvmalloc(len + extra, GFP_KERNEL);
 	if (!buf)
 		return -ENOMEM;
 	skb_queue_walk(&sk->sk_receive_queue, skb) {
+		if (got == len)
+			break;
 		u32 start = TCP_SKB_CB(skb)->seq, end = start + skb->len;
 		u32 off, n;
 
@@ -374,6 +393,34 @@ int dtcp_state_unread(const struct sock *sk, u8 **bufp, u32 *lenp)
 	*bufp = buf;
 	*lenp = len;
 	return 0;
+}
+
+int dtcp_state_tail(const struct sock *sk, u8 *buf, u32 len)
+{
+	const struct tcp_sock *tp = tcp_sk(sk);
+	u32 seq = tp->snd_nxt - len, got = 0;
+	struct sk_buff *skb;
+
+	if (!tcp_write_queue_empty(sk) || after(seq, tp->snd_nxt) || before(seq, tp->snd_una))
+		return -EPROTO;
+	/* In sequence order; the tail may start inside an skb. */
+	skb_rbtree_walk(skb, &sk->tcp_rtx_queue) {
+		u32 start = TCP_SKB_CB(skb)->seq, end = start + skb->len;
+		u32 n;
+
+		if (got == len)
+			break;
+		if (!after(end, seq))
+			continue;
+		if (after(start, seq))
+			return -EPROTO;	/* a hole: cannot happen */
+		n = min(end - seq, len - got);
+		if (skb_copy_bits(skb, seq - start, buf + got, n))
+			return -EFAULT;
+		got += n;
+		seq += n;
+	}
+	return got == len ? 0 : -EPROTO;
 }
 
 /*

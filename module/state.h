@@ -19,11 +19,17 @@ void dtcp_state_capture(const struct sock *sk, struct dtcp_state *st);
 int dtcp_state_build(struct net *net, const struct dtcp_tuple *t,
 		     const struct dtcp_state *st, struct socket **res);
 /* Active node: move a frozen, quiescent socket to @st (the passive node's
- * final state) and append @unread to its receive queue (process context). */
+ * final state), append @unread to its receive queue and @tail (bytes sent
+ * but not acknowledged yet, ending at st->snd_nxt) to its retransmission
+ * queue (process context). */
 int dtcp_state_apply(struct sock *sk, const struct dtcp_state *st,
-		     const u8 *unread, u32 unread_len);
-/* Passive node: copy the received but unread bytes of a locked socket. */
-int dtcp_state_unread(const struct sock *sk, u8 **buf, u32 *len);
+		     const u8 *unread, u32 unread_len, const u8 *tail, u32 tail_len);
+/* Passive node: copy the received but unread bytes of a locked socket,
+ * leaving @extra bytes of room after them (*len counts only the unread). */
+int dtcp_state_unread(const struct sock *sk, u32 extra, u8 **buf, u32 *len);
+/* Passive node: copy the @len sent but unacknowledged bytes that end at
+ * snd_nxt of a locked socket whose every byte is sent. */
+int dtcp_state_tail(const struct sock *sk, u8 *buf, u32 len);
 /* Active node: hand the stack the client's FIN that the passive node received. */
 /* false if it could not be queued */
 bool dtcp_state_inject_fin(struct sock *sk, int ifindex);

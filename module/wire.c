@@ -154,6 +154,8 @@ int dtcp_wire_decode(const void *buf, unsigned int len, struct dtcp_msg *m)
 		if (plen < 4 + sizeof(struct dtcp_wire_state) + 8)
 			return -EBADMSG;
 		m->code = get_be32(p);
+		m->tail_len = m->code >> DTCP_RETURN_TAIL_SHIFT;
+		m->code &= DTCP_RETURN_FLAGS_MASK;
 		if (m->code & ~DTCP_RETURN_KNOWN)
 			return -EBADMSG;
 		p += 4;
@@ -167,7 +169,8 @@ int dtcp_wire_decode(const void *buf, unsigned int len, struct dtcp_msg *m)
 		p += 8;
 		m->data = p;
 		m->data_len = plen - 4 - sizeof(struct dtcp_wire_state) - 8;
-		if (m->unread_total > DTCP_WIRE_MAX_UNREAD || m->data_len > DTCP_WIRE_CHUNK ||
+		if (m->unread_total > DTCP_WIRE_MAX_UNREAD || m->tail_len > m->unread_total ||
+		    m->data_len > DTCP_WIRE_CHUNK ||
 		    m->offset % DTCP_WIRE_CHUNK || m->offset > m->unread_total ||
 		    m->data_len != (m->unread_total - m->offset < DTCP_WIRE_CHUNK ?
 				    m->unread_total - m->offset : DTCP_WIRE_CHUNK))

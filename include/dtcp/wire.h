@@ -10,7 +10,8 @@
  *   NACK         be32 errno
  *   SEGMENT      one client IPv4 packet (active to passive node; back from
  *                the passive node if it came after the RETURN)
- *   RETURN       be32 flags, state, be32 unread total, be32 offset, bytes
+ *   RETURN       be32 flags (bits 16-31: tail length), state, be32 total,
+ *                be32 offset, bytes: the unread client bytes, then the tail
  *   RETURN_ACK   -
  *   ABORT        be32 errno
  *   PING, PONG   -
@@ -94,6 +95,15 @@ struct dtcp_wire_state {
 #define DTCP_RETURN_SERVED	0x1	/* the passive node sent a response */
 #define DTCP_RETURN_FIN		0x2	/* the client closed its side (FIN, counted in rcv_nxt) */
 #define DTCP_RETURN_KNOWN	(DTCP_RETURN_SERVED | DTCP_RETURN_FIN)
+/*
+ * The tail: the last bytes the passive node sent that the client had not
+ * acknowledged yet (state.snd_nxt is the sequence number after them).  The
+ * active node owns them from the return on and sends them again if they
+ * were lost.  Its length is in the flags word's upper half; the bytes end
+ * the data, after the unread client bytes.
+ */
+#define DTCP_RETURN_TAIL_SHIFT	16
+#define DTCP_RETURN_FLAGS_MASK	0xffffU
 
 /* A decoded message; pointers point into the buffer given to the decoder. */
 struct dtcp_msg {
@@ -112,8 +122,9 @@ struct dtcp_msg {
 	__u32 data_len;
 	/* NACK, ABORT: errno; RETURN: flags */
 	__u32 code;
-	/* RETURN */
-	__u32 unread_total, offset;
+	/* RETURN: bytes of data in all (unread client bytes and tail), this
+	 * chunk's offset, the tail's length (the last tail_len of them) */
+	__u32 unread_total, offset, tail_len;
 };
 
 #define DTCP_WIRE_HDR_LEN	((unsigned int)sizeof(struct dtcp_wire_hdr))

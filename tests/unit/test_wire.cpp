@@ -170,6 +170,27 @@ TEST_CASE("RETURN chunks must tile the unread bytes", "[wire]")
     CHECK(dtcp_wire_decode(bad_flags.data(), bad_flags.size(), &m) == -EBADMSG);
 }
 
+TEST_CASE("A RETURN's tail length is the flags word's upper half, within the data", "[wire]")
+{
+    dtcp_msg m;
+    auto tail = ret(DTCP_RETURN_SERVED | (1050u << DTCP_RETURN_TAIL_SHIFT), 1060, 0, 1060);
+    REQUIRE(dtcp_wire_decode(tail.data(), tail.size(), &m) == 0);
+    CHECK(m.code == DTCP_RETURN_SERVED);
+    CHECK(m.tail_len == 1050);
+    CHECK(m.unread_total == 1060);
+
+    auto all_tail = ret(0xffffu << DTCP_RETURN_TAIL_SHIFT, 0xffff, DTCP_WIRE_CHUNK * 3,
+                        0xffff - DTCP_WIRE_CHUNK * 3);
+    REQUIRE(dtcp_wire_decode(all_tail.data(), all_tail.size(), &m) == 0);
+    CHECK(m.tail_len == 0xffff);
+    CHECK(m.code == 0);
+
+    auto longer = ret(11u << DTCP_RETURN_TAIL_SHIFT, 10, 0, 10);
+    CHECK(dtcp_wire_decode(longer.data(), longer.size(), &m) == -EBADMSG);
+    auto bad_low = ret((5u << DTCP_RETURN_TAIL_SHIFT) | 0x8, 10, 0, 10);
+    CHECK(dtcp_wire_decode(bad_low.data(), bad_low.size(), &m) == -EBADMSG);
+}
+
 TEST_CASE("NACK and ABORT carry an errno", "[wire]")
 {
     dtcp_msg m;

@@ -65,6 +65,7 @@ const std::map<uint16_t, StatInfo>& stat_table()
         {DTCP_STAT_HANDOFF_TIMEOUT, {"dtcp_handoff_timeouts_total", "", "Hand-offs the passive node did not answer in time."}},
         {DTCP_STAT_PEER_LOST, {"dtcp_handoffs_peer_lost_total", "", "Hand-offs ended because the other node went silent or down."}},
         {DTCP_STAT_SEG_RETURNED, {"dtcp_segments_returned_total", "", "Client segments that reached the passive node after the return, sent back to the active node."}},
+        {DTCP_STAT_TAIL_RETURNED, {"dtcp_tail_returns_total", "", "Returns that carried response bytes the client had not acknowledged yet."}},
     };
     return t;
 }

@@ -153,6 +153,8 @@ enum dtcp_stat_attr {
 	DTCP_STAT_PEER_LOST,		/* hand-offs ended: the other node went silent or down */
 	DTCP_STAT_SEG_RETURNED,		/* client segments that reached the passive node after
 					 * the return, sent back to the active node */
+	DTCP_STAT_TAIL_RETURNED,	/* returns that carried response bytes the client
+					 * had not acknowledged yet (return_tail_max) */
 	__DTCP_STAT_MAX,
 };
 #define DTCP_STAT_MAX (__DTCP_STAT_MAX - 1)
