@@ -586,18 +586,18 @@ out:
 }
 
 /*
- * A client segment the passive node received after it had returned the
- * connection (forwarded before the RETURN arrived here), sent back: kept
- * until the connection is home, then given to Sa (dtcp_active_flush_early()).
+ * A client segment to keep until the connection is home, then give to Sa
+ * (dtcp_active_flush_early()); softirq.  Either one the passive node
+ * received after it had returned the connection (forwarded before the
+ * RETURN arrived here), sent back; or one that arrived here while a
+ * complete RETURN waits to be applied: the passive node has let the
+ * connection go, so forwarding it there would only bring it back a tunnel
+ * round trip later.
  */
-static void dtcp_active_segment(struct dtcp_conn *c, const struct dtcp_msg *m,
-				struct sk_buff *tunnel_skb)
+void dtcp_active_keep(struct dtcp_conn *c, struct sk_buff *skb)
 {
-	struct sk_buff *skb = dtcp_tunnel_segment_skb(m, tunnel_skb->dev);
 	u8 st;
 
-	if (!skb)
-		return;
 	spin_lock(&c->lock);
 	/* Read once: the unfreeze writes it without the lock (its flush takes
 	 * the lock afterwards, so what is queued here still goes to Sa). */
@@ -611,6 +611,15 @@ static void dtcp_active_segment(struct dtcp_conn *c, const struct dtcp_msg *m,
 		dtcp_tunnel_inject(skb);	/* home already */
 	else if (skb)
 		kfree_skb(skb);
+}
+
+static void dtcp_active_segment(struct dtcp_conn *c, const struct dtcp_msg *m,
+				struct sk_buff *tunnel_skb)
+{
+	struct sk_buff *skb = dtcp_tunnel_segment_skb(m, tunnel_skb->dev);
+
+	if (skb)
+		dtcp_active_keep(c, skb);
 }
 
 /* Handed out, but it cannot come back: the worker resets it.  @lost: the

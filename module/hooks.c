@@ -107,6 +107,7 @@ static unsigned int dtcp_hook_in(void *priv, struct sk_buff *skb,
 	struct dtcp_net *dn = priv;
 	struct dtcp_conn *c;
 	unsigned int verdict = NF_ACCEPT;
+	u8 st;
 
 	if (!static_branch_unlikely(&dtcp_hooks_key.key))
 		return NF_ACCEPT;
@@ -115,11 +116,16 @@ static unsigned int dtcp_hook_in(void *priv, struct sk_buff *skb,
 		return NF_ACCEPT;
 	if (c->role == DTCP_ROLE_ACTIVE && READ_ONCE(c->fin_pending) && dtcp_is_fin(skb))
 		WRITE_ONCE(c->fin_pending, false);	/* Sa may answer it */
-	if (c->role == DTCP_ROLE_ACTIVE && dtcp_active_diverting(c, READ_ONCE(c->state))) {
+	st = READ_ONCE(c->state);
+	if (c->role == DTCP_ROLE_ACTIVE && dtcp_active_diverting(c, st)) {
 		if (skb->dev && READ_ONCE(c->in_ifindex) != skb->dev->ifindex)
 			WRITE_ONCE(c->in_ifindex, skb->dev->ifindex);
 		dtcp_note_client_ack(c, skb);
-		dtcp_tunnel_forward(dn, c, skb);
+		/* Returned already (being applied): kept for Sa, not sent away. */
+		if (st == DTCP_CONN_RETURNING)
+			dtcp_tunnel_keep(dn, c, skb);
+		else
+			dtcp_tunnel_forward(dn, c, skb);
 		verdict = NF_DROP;
 	} else if (c->role == DTCP_ROLE_PASSIVE && READ_ONCE(c->state) == DTCP_CONN_RETURNED) {
 		/* Injected before the connection went back, too late for Sp. */

@@ -189,20 +189,27 @@ int dtcp_tunnel_send(struct dtcp_net *dn, u32 peer_id, u8 type, u32 origin, u32 
 }
 
 /* One IPv4 packet (linear copy with a valid checksum) as a SEGMENT. */
-static void dtcp_forward_one(struct dtcp_net *dn, struct dtcp_conn *c, struct sk_buff *skb)
+/* A client packet's length, its own checksum complete (0: unusable). */
+static u32 dtcp_segment_len(struct sk_buff *skb)
 {
-	const struct iphdr *iph;
-	struct dtcp_peer *peer;
-	struct sk_buff *out;
 	u32 len;
 
-	/* The packet's own checksum must be complete before it leaves. */
 	if (skb->ip_summed == CHECKSUM_PARTIAL && skb_checksum_help(skb))
-		return;
-	iph = ip_hdr(skb);
-	len = ntohs(iph->tot_len);
-	if (len < sizeof(*iph) || len > skb->len - skb_network_offset(skb) ||
+		return 0;
+	len = ntohs(ip_hdr(skb)->tot_len);
+	if (len < sizeof(struct iphdr) || len > skb->len - skb_network_offset(skb) ||
 	    len > DTCP_WIRE_MAX_PAYLOAD)
+		return 0;
+	return len;
+}
+
+static void dtcp_forward_one(struct dtcp_net *dn, struct dtcp_conn *c, struct sk_buff *skb)
+{
+	struct dtcp_peer *peer;
+	struct sk_buff *out;
+	u32 len = dtcp_segment_len(skb);
+
+	if (!len)
 		return;
 	out = dtcp_tunnel_alloc(DTCP_WIRE_HDR_LEN + len, GFP_ATOMIC);
 	if (!out)
@@ -250,23 +257,52 @@ void dtcp_tunnel_inject(struct sk_buff *skb)
 	netif_rx(skb);
 }
 
-void dtcp_tunnel_forward(struct dtcp_net *dn, struct dtcp_conn *c, struct sk_buff *skb)
+/* A copy of a client packet, ready for dtcp_tunnel_inject(). */
+static void dtcp_copy_one(struct dtcp_net *dn, struct dtcp_conn *c, struct sk_buff *skb)
+{
+	u32 len = dtcp_segment_len(skb);
+	struct sk_buff *copy;
+
+	if (!len || !skb->dev)
+		return;
+	copy = netdev_alloc_skb_ip_align(skb->dev, len);
+	if (!copy)
+		return;
+	if (skb_copy_bits(skb, skb_network_offset(skb), skb_put(copy, len), len)) {
+		kfree_skb(copy);
+		return;
+	}
+	dtcp_active_keep(c, copy);
+}
+
+/* @fn on each of the client's segments in @skb (a GRO aggregate is split). */
+static void dtcp_each_segment(struct dtcp_net *dn, struct dtcp_conn *c, struct sk_buff *skb,
+			      void (*fn)(struct dtcp_net *, struct dtcp_conn *, struct sk_buff *))
 {
 	struct sk_buff *segs, *seg, *next;
 
 	if (!skb_is_gso(skb)) {
-		dtcp_forward_one(dn, c, skb);
+		fn(dn, c, skb);
 		return;
 	}
-	/* A GRO aggregate: split it back into the client's segments. */
 	segs = skb_gso_segment(skb, 0);
 	if (IS_ERR_OR_NULL(segs))
 		return;
 	skb_list_walk_safe(segs, seg, next) {
 		skb_mark_not_on_list(seg);
-		dtcp_forward_one(dn, c, seg);
+		fn(dn, c, seg);
 		kfree_skb(seg);
 	}
+}
+
+void dtcp_tunnel_forward(struct dtcp_net *dn, struct dtcp_conn *c, struct sk_buff *skb)
+{
+	dtcp_each_segment(dn, c, skb, dtcp_forward_one);
+}
+
+void dtcp_tunnel_keep(struct dtcp_net *dn, struct dtcp_conn *c, struct sk_buff *skb)
+{
+	dtcp_each_segment(dn, c, skb, dtcp_copy_one);
 }
 
 /*

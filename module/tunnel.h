@@ -37,6 +37,9 @@ int dtcp_tunnel_send(struct dtcp_net *dn, u32 peer_id, u8 type, u32 origin, u32 
 
 /* Forward the client's IPv4 packet in @skb as a SEGMENT of @c; any context. */
 void dtcp_tunnel_forward(struct dtcp_net *dn, struct dtcp_conn *c, struct sk_buff *skb);
+/* A copy of each client segment in @skb to dtcp_active_keep() (@skb stays
+ * the caller's). */
+void dtcp_tunnel_keep(struct dtcp_net *dn, struct dtcp_conn *c, struct sk_buff *skb);
 /* The client packet a SEGMENT carries, as a fresh skb (NULL: no memory). */
 struct sk_buff *dtcp_tunnel_segment_skb(const struct dtcp_msg *m, struct net_device *dev);
 /* Hand one client packet to this namespace's IPv4 stack. */
@@ -44,6 +47,8 @@ void dtcp_tunnel_inject(struct sk_buff *skb);
 
 /* Receive handlers (softirq), in active.c and passive.c. */
 void dtcp_active_rcv(struct dtcp_net *dn, const struct dtcp_msg *m, struct sk_buff *skb);
+/* Active node: keep a client packet (a fresh skb) until the connection is home. */
+void dtcp_active_keep(struct dtcp_conn *c, struct sk_buff *skb);
 void dtcp_passive_rcv(struct dtcp_net *dn, const struct dtcp_msg *m, struct sk_buff *skb);
 
 #endif /* _DTCP_TUNNEL_H */
