@@ -177,7 +177,7 @@ static int dtcp_wait_quiescent(struct sock *sk)
 		bool q;
 
 		lock_sock(sk);
-		q = dtcp_state_quiescent(sk, false);
+		q = dtcp_state_quiescent(sk);
 		release_sock(sk);
 		if (q)
 			return 0;
@@ -283,7 +283,7 @@ static long dtcp_do_handoff(struct dtcp_net *dn, struct sock *sk, u32 node,
 	synchronize_rcu_expedited();
 
 	lock_sock(sk);
-	if (!dtcp_state_quiescent(sk, false)) {
+	if (!dtcp_state_quiescent(sk)) {
 		release_sock(sk);
 		ret = sk->sk_state == TCP_ESTABLISHED ? -EBUSY : -ENOTCONN;
 		goto unfreeze;

@@ -7,8 +7,8 @@
  * node cannot re-sequence its established socket through that API
  * (TCP_QUEUE_SEQ needs TCP_CLOSE), so dtcp_state_apply() moves the sequence
  * fields itself, mirroring what the repair code does for a closed socket,
- * while both queues are idle; the returned unread bytes go in through the
- * repair receive queue (tcp_send_rcvq), the kernel's own code.
+ * while both queues are idle; the returned tail and unread bytes go in
+ * through the repair send and receive queues, the kernel's own code.
  */
 #include <linux/kernel.h>
 #include <linux/slab.h>
@@ -23,12 +23,11 @@
 #include "conn.h"
 #include "state.h"
 
-bool dtcp_state_quiescent(const struct sock *sk, bool fin_ok)
+bool dtcp_state_quiescent(const struct sock *sk)
 {
 	const struct tcp_sock *tp = tcp_sk(sk);
 
-	return (sk->sk_state == TCP_ESTABLISHED ||
-		(fin_ok && sk->sk_state == TCP_CLOSE_WAIT)) &&
+	return sk->sk_state == TCP_ESTABLISHED &&
 	       tp->snd_una == tp->write_seq && tp->snd_nxt == tp->write_seq &&
 	       tcp_write_queue_empty(sk) && tcp_rtx_queue_empty(sk) &&
 	       RB_EMPTY_ROOT(&tp->out_of_order_queue) && !tp->urg_data;
@@ -311,7 +310,7 @@ int dtcp_state_apply(struct sock *sk, const struct dtcp_state *st,
 	int ret = 0;
 
 	lock_sock(sk);
-	if (!dtcp_state_quiescent(sk, false)) {
+	if (!dtcp_state_quiescent(sk)) {
 		release_sock(sk);
 		return -ENOTCONN;
 	}

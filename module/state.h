@@ -9,9 +9,8 @@
 
 struct dtcp_tuple;
 
-/* Established (or, with @fin_ok, CLOSE_WAIT: the client sent FIN), nothing
- * unacknowledged, nothing out of order.  Caller locks. */
-bool dtcp_state_quiescent(const struct sock *sk, bool fin_ok);
+/* Established, nothing unacknowledged, nothing out of order.  Caller locks. */
+bool dtcp_state_quiescent(const struct sock *sk);
 /* Read the state of a locked, quiescent socket. */
 void dtcp_state_capture(const struct sock *sk, struct dtcp_state *st);
 /* Passive node: a new established socket with @t and @st through the
