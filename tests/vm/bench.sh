@@ -1,7 +1,9 @@
 # Benchmark (scripts/bench-handoff), inside the VM: hand-off versus back-end
-# forwarding on the same topology and objects; then bulk TCP throughput
+# forwarding on the same topology and objects, with serving locally as the
+# reference; then bulk TCP throughput
 # through a back-end with the module loaded and idle versus not loaded.
-#   BENCH_REQUESTS   requests per object size and mode (60)
+#   BENCH_REQUESTS   requests per object size, mode and latency round (60)
+#   BENCH_LAT_ROUNDS latency rounds (3)
 #   BENCH_LAN_RATE   rate of every back-end's link, both ways (netem), e.g.
 #                    100mbit; unset, links run at the emulated machine's speed
 #   BENCH_ROUNDS     bulk runs per side, taken in turn (3), BENCH_SECONDS each (3)
@@ -9,6 +11,7 @@
 . "$DTCP_ROOT/tests/vm/handoff-lib.sh"
 REQS=${BENCH_REQUESTS:-60}
 ROUNDS=${BENCH_ROUNDS:-3}
+LAT_ROUNDS=${BENCH_LAT_ROUNDS:-3}
 cluster_up 3
 
 if [ -n "${BENCH_LAN_RATE:-}" ]; then
@@ -39,21 +42,41 @@ lan_bytes() {
     echo "$s"
 }
 
-printf '%-8s %-8s %10s %10s %14s\n' mode object p50_ms p99_ms lan_bytes/req
-for mode in forward dtcp; do
-    servers_up "$mode"
-    for size in 1k 10k 100k 1M; do
-        before=$(lan_bytes)
-        # One connection; owners alternate, so two thirds of the requests
-        # are for an object another node owns (remote).
-        out=$(client --conns 1 --requests "$REQS" --owners 1,2,3 --sizes "$size" --json) ||
-            die "$mode $size: client failed"
-        after=$(lan_bytes)
-        p50=$(jq -r '.latency_ms.p50' <<<"$out")
-        p99=$(jq -r '.latency_ms.p99' <<<"$out")
-        printf '%-8s %-8s %10s %10s %14s\n' "$mode" "$size" "$p50" "$p99" $(( (after - before) / REQS ))
+# Latency rounds: each measures every mode and size, the modes in turn in
+# a different order each round (a drift of the machine's speed favours
+# none); the table gives per mode and size the median over the rounds of
+# each round's p50 and p99 (each round's p50 in brackets), and the LAN bytes
+# per request over all rounds.  "local": every back-end serves every object
+# itself, the floor both other modes add to.
+declare -A P50 P99 LAN
+modes=(local forward dtcp)
+for (( r=1; r<=LAT_ROUNDS; r++ )); do
+    order=("${modes[@]:$(( (r - 1) % 3 ))}" "${modes[@]:0:$(( (r - 1) % 3 ))}")
+    for mode in "${order[@]}"; do
+        servers_up "$mode"
+        for size in 1k 10k 100k 1M; do
+            before=$(lan_bytes)
+            # One connection; owners alternate, so two thirds of the
+            # requests are for an object another node owns (remote).
+            out=$(client --conns 1 --requests "$REQS" --owners 1,2,3 --sizes "$size" --json) ||
+                die "$mode $size: client failed"
+            after=$(lan_bytes)
+            P50[$mode,$size]+="$(jq -r '.latency_ms.p50' <<<"$out") "
+            P99[$mode,$size]+="$(jq -r '.latency_ms.p99' <<<"$out") "
+            LAN[$mode,$size]=$(( ${LAN[$mode,$size]:-0} + after - before ))
+        done
+        servers_down
     done
-    servers_down
+done
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+printf '%-8s %-8s %10s %10s %14s  %s\n' mode object p50_ms p99_ms lan_bytes/req "p50 of each round"
+for mode in "${modes[@]}"; do
+    for size in 1k 10k 100k 1M; do
+        # shellcheck disable=SC2086  # the lists split on purpose
+        printf '%-8s %-8s %10.3f %10.3f %14d  %s\n' "$mode" "$size" "$(median ${P50[$mode,$size]})" \
+            "$(median ${P99[$mode,$size]})" $(( LAN[$mode,$size] / (REQS * LAT_ROUNDS) )) \
+            "$(printf '%.2f ' ${P50[$mode,$size]})"
+    done
 done
 
 # Bulk throughput through back-end 1 (its own address, no hand-off), with
@@ -67,7 +90,6 @@ bulk() {
         jq '.end.sum_received.bits_per_second / 1e6 | floor'
     wait
 }
-median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 # Each round measures both sides one after the other, in turn with first
 # and without first, so that a drift of the machine's speed favours neither.
 with=() without=()
