@@ -4,6 +4,7 @@
  * belongs to the network namespace of the process that opened it; every
  * ioctl acts on that namespace's node.
  */
+#include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
@@ -101,6 +102,7 @@ static long dtcp_ioc_handoff(struct dtcp_file *df, void __user *uarg)
 static long dtcp_ioc_accept(struct dtcp_file *df, void __user *uarg)
 {
 	struct dtcp_ioc_accept acc;
+	struct file *file = NULL;
 	long ret;
 
 	if (copy_from_user(&acc, uarg, sizeof(acc)))
@@ -111,12 +113,21 @@ static long dtcp_ioc_accept(struct dtcp_file *df, void __user *uarg)
 		return -EINVAL;
 	if (!df->listening)
 		return -EINVAL;
-	ret = dtcp_passive_accept(df->net, &acc, u64_to_user_ptr(acc.request));
+	ret = dtcp_passive_accept(df->net, &acc, u64_to_user_ptr(acc.request), &file);
 	if (ret && ret != -EMSGSIZE)
 		return ret;
-	/* The fd is installed already; a failed copy here cannot undo it. */
-	if (copy_to_user(uarg, &acc, sizeof(acc)))
+	if (copy_to_user(uarg, &acc, sizeof(acc))) {
+		/* The application cannot learn the descriptor: none is
+		 * installed, and the socket closes unserved (the connection
+		 * goes back to its active node). */
+		if (file) {
+			put_unused_fd(acc.fd);
+			fput(file);
+		}
 		return -EFAULT;
+	}
+	if (file)
+		fd_install(acc.fd, file);
 	return ret;
 }
 

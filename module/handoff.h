@@ -8,12 +8,14 @@
 
 struct dtcp_net;
 struct dtcp_conn;
+struct file;
 
 /* DTCP_IOC_HANDOFF on behalf of the calling process. */
 long dtcp_active_handoff(struct net *net, const struct dtcp_ioc_handoff *req,
 			 const void __user *request);
 /* DTCP_IOC_ACCEPT. */
-long dtcp_passive_accept(struct net *net, struct dtcp_ioc_accept *acc, void __user *buf);
+long dtcp_passive_accept(struct net *net, struct dtcp_ioc_accept *acc, void __user *buf,
+			 struct file **filep);
 /* The last listener of @net went away: return what is queued, unserved. */
 void dtcp_passive_drop_queue(struct net *net);
 __poll_t dtcp_passive_poll_mask(struct net *net);

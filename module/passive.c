@@ -786,7 +786,15 @@ static struct dtcp_conn *dtcp_accept_pop(struct dtcp_net *dn, u32 cap, u32 *need
 	return c;
 }
 
-long dtcp_passive_accept(struct net *net, struct dtcp_ioc_accept *acc, void __user *buf)
+/*
+ * Take the next queued hand-off: the request is copied to @buf and the
+ * socket's file returned in *@filep with a reserved descriptor in acc->fd,
+ * not installed yet: the caller installs it once the answer has reached
+ * the application, or else releases both (the connection goes back
+ * unserved).
+ */
+long dtcp_passive_accept(struct net *net, struct dtcp_ioc_accept *acc, void __user *buf,
+			 struct file **filep)
 {
 	struct dtcp_net *dn = dtcp_net(net);
 	struct dtcp_conn *c;
@@ -818,7 +826,7 @@ long dtcp_passive_accept(struct net *net, struct dtcp_ioc_accept *acc, void __us
 		/* Taken back by the active node meanwhile: discard, next one. */
 		sock_release(sock);
 		dtcp_conn_put(c);
-		return dtcp_passive_accept(net, acc, buf);
+		return dtcp_passive_accept(net, acc, buf, filep);
 	}
 
 	ret = -EFAULT;
@@ -838,7 +846,7 @@ long dtcp_passive_accept(struct net *net, struct dtcp_ioc_accept *acc, void __us
 	acc->fd = fd;
 	acc->request_len = c->data_len;
 	acc->origin_node = c->origin;
-	fd_install(fd, file);
+	*filep = file;
 	dtcp_conn_put(c);	/* the queue's reference */
 	return 0;
 

@@ -58,7 +58,8 @@ int dtcp_handoff(int ctlfd, int sockfd, uint32_t node, const void *req, size_t l
  * the connected socket: write the response and close it.  @flags:
  * DTCP_ACCEPT_NONBLOCK (EAGAIN when none is waiting), DTCP_ACCEPT_CLOEXEC.
  * EMSGSIZE: @cap is too small; *@req_len holds the size needed and the
- * connection stays queued.
+ * connection stays queued.  EFAULT: @buf cannot be written; no socket is
+ * returned and the connection goes back unserved.
  */
 int dtcp_accept(int ctlfd, void *buf, size_t cap, size_t *req_len, uint32_t *origin,
 		unsigned flags);

@@ -1,9 +1,12 @@
 // dtcp-hosmoke: a minimal hand-off server and verifying client for the
 // kernel scenarios (the full test server lives in tests/tools).
 //
-//   serve --node N [--port P]     keep-alive server; a request owned by another
+//   serve --node N [--port P] [--fault-accepts K]
+//                                 keep-alive server; a request owned by another
 //                                 node is handed to it with DTCP_IOC_HANDOFF;
-//                                 hand-offs from other nodes are accepted and served
+//                                 hand-offs from other nodes are accepted and served;
+//                                 the first K accepts pass a read-only structure:
+//                                 each must fail with EFAULT and install no descriptor
 //   get --host H --owners 1,2,3 --count K --size S [--pipeline D]
 //       requests "GET <size> <seed> <owner>\n", verifies every byte
 #include <arpa/inet.h>
@@ -11,7 +14,9 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <dirent.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -19,6 +24,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <new>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -70,20 +76,22 @@ bool respond(int fd, uint64_t size, uint64_t seed)
     return true;
 }
 
-unsigned g_node;
+unsigned g_node, g_fault_accepts;
 std::string g_stats;
-std::atomic<unsigned long> g_local{0}, g_handed{0}, g_fallback{0}, g_served{0}, g_bad{0};
+std::atomic<unsigned long> g_local{0}, g_handed{0}, g_fallback{0}, g_served{0}, g_bad{0},
+    g_faulted{0};
 
-// "local L handed H fallback F served S bad B", rewritten after every request.
+// "local L handed H fallback F served S bad B faulted X", rewritten after
+// every request.
 void write_stats()
 {
     if (g_stats.empty())
         return;
     std::string tmp = g_stats + ".tmp";
     if (FILE* f = std::fopen(tmp.c_str(), "w")) {
-        std::fprintf(f, "local %lu handed %lu fallback %lu served %lu bad %lu\n",
+        std::fprintf(f, "local %lu handed %lu fallback %lu served %lu bad %lu faulted %lu\n",
                      g_local.load(), g_handed.load(), g_fallback.load(), g_served.load(),
-                     g_bad.load());
+                     g_bad.load(), g_faulted.load());
         std::fclose(f);
         std::rename(tmp.c_str(), g_stats.c_str());
     }
@@ -184,6 +192,53 @@ bool check_rebuilt(int fd)
     return ok;
 }
 
+unsigned open_fds()
+{
+    unsigned n = 0;
+    if (DIR* d = ::opendir("/proc/self/fd")) {
+        while (::readdir(d))
+            n++;
+        ::closedir(d);
+    }
+    return n;
+}
+
+// One ACCEPT whose structure is read-only (the kernel reads it, cannot write
+// the answer back): it must fail with EFAULT and leave no new descriptor.
+// Only this thread opens descriptors on a passive node meanwhile.
+void fault_accept(int ctl, std::vector<char>& req)
+{
+    void* pg = ::mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (pg == MAP_FAILED) {
+        std::perror("mmap");
+        std::exit(1);
+    }
+    auto* a = new (pg) dtcp_ioc_accept{};
+    a->size = sizeof(*a);
+    a->flags = DTCP_ACCEPT_NONBLOCK | DTCP_ACCEPT_CLOEXEC;
+    a->request = reinterpret_cast<uintptr_t>(req.data());
+    a->request_cap = uint32_t(req.size());
+    ::mprotect(pg, 4096, PROT_READ);
+    unsigned before = open_fds();
+    int r = ioctl(ctl, DTCP_IOC_ACCEPT, a);
+    int err = errno;
+    unsigned after = open_fds();
+    ::munmap(pg, 4096);
+    if (r == -1 && err == EAGAIN)
+        return;  // none queued after all: the next poll tries again
+    if (r != -1 || err != EFAULT) {
+        std::fprintf(stderr, "node %u: ACCEPT into a read-only structure: %d (%s), not EFAULT\n",
+                     g_node, r, std::strerror(err));
+        g_bad++;
+    } else if (after != before) {
+        std::fprintf(stderr, "node %u: a failed ACCEPT left %d new descriptors\n", g_node,
+                     int(after) - int(before));
+        g_bad++;
+    }
+    g_faulted++;
+    write_stats();
+}
+
 void accept_loop()
 {
     int ctl = ::open("/dev/dtcp", O_RDWR | O_CLOEXEC);
@@ -201,6 +256,10 @@ void accept_loop()
         pollfd p{ctl, POLLIN, 0};
         if (poll(&p, 1, -1) < 0)
             continue;
+        if (g_faulted < g_fault_accepts) {
+            fault_accept(ctl, req);
+            continue;
+        }
         dtcp_ioc_accept a{};
         a.size = sizeof(a);
         a.flags = DTCP_ACCEPT_NONBLOCK | DTCP_ACCEPT_CLOEXEC;
@@ -330,6 +389,7 @@ int main(int argc, char** argv)
         else if (k == "--size") size = std::stoull(v);
         else if (k == "--seed") seed = std::stoull(v);
         else if (k == "--pipeline") depth = unsigned(std::stoul(v));
+        else if (k == "--fault-accepts") g_fault_accepts = unsigned(std::stoul(v));
         else if (k == "--owners") {
             owners.clear();
             for (size_t p = 0; p < v.size();) {

@@ -178,14 +178,16 @@ counters_zero_all() {
 }
 check_counters_zero_quiet() { ( check_counters_zero ) >/dev/null 2>&1; }
 
-# start_hosmoke_all N: the hand-off smoke server on every back-end.
+# start_hosmoke_all N [ARGS...]: the hand-off smoke server on every back-end
+# (ARGS: more options for each).
 start_hosmoke_all() {
-    local i
-    for (( i=1; i<=$1; i++ )); do
+    local i n=$1
+    shift
+    for (( i=1; i<=n; i++ )); do
         start_bg "$(ns_be "$i")" "$BUILD/tests/vm/dtcp-hosmoke" serve --node "$i" --port "$PORT" \
-            --stats "/tmp/hosmoke-$SUFFIX-$i" >/dev/null
+            --stats "/tmp/hosmoke-$SUFFIX-$i" "$@" >/dev/null
     done
-    for (( i=1; i<=$1; i++ )); do
+    for (( i=1; i<=n; i++ )); do
         wait_for 10 tcp_listening "$(ns_be "$i")" "$PORT" || die "server on back-end $i not listening"
     done
 }
@@ -197,7 +199,7 @@ check_handoff_stats() {
     local total=$1 i local_n=0 handed=0 fallback=0 served=0 bad=0 l h f s b
     for (( i=1; i<=BACKENDS; i++ )); do
         [ -f "/tmp/hosmoke-$SUFFIX-$i" ] || continue
-        read -r _ l _ h _ f _ s _ b < "/tmp/hosmoke-$SUFFIX-$i"
+        read -r _ l _ h _ f _ s _ b _ < "/tmp/hosmoke-$SUFFIX-$i"
         log "back-end $i: local $l handed $h fallback $f served $s bad $b"
         local_n=$((local_n + l)); handed=$((handed + h)); fallback=$((fallback + f)); served=$((served + s))
         bad=$((bad + b))
@@ -207,6 +209,18 @@ check_handoff_stats() {
     [ "$handed" -gt 0 ] || die "nothing was handed off"
     [ "$handed" -eq "$served" ] || die "$handed handed off but $served served by passive nodes"
     [ $((local_n + served)) -eq "$total" ] || die "$local_n local + $served handed != $total requests"
+}
+
+# hosmoke_sum FIELD: FIELD (local, handed, fallback, served, bad, faulted)
+# summed over the back-ends' smoke servers.
+hosmoke_sum() {
+    local i s=0
+    for (( i=1; i<=BACKENDS; i++ )); do
+        [ -f "/tmp/hosmoke-$SUFFIX-$i" ] || continue
+        s=$(( s + $(awk -v k="$1" '{ for (j = 1; j < NF; j += 2) if ($j == k) print $(j + 1) }' \
+                     "/tmp/hosmoke-$SUFFIX-$i") ))
+    done
+    echo "$s"
 }
 
 # Stop every server started with start_bg and wait until they are gone.

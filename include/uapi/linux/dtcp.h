@@ -223,6 +223,8 @@ struct dtcp_ioc_handoff {
  * response and closes the socket; the close returns the connection to its
  * active node.  EAGAIN with DTCP_ACCEPT_NONBLOCK when none is pending;
  * EMSGSIZE (with @request_len set, nothing taken) when the buffer is short.
+ * EFAULT when the request buffer or this structure cannot be written:
+ * no descriptor is installed and the connection goes back unserved.
  */
 #define DTCP_ACCEPT_NONBLOCK	0x1
 #define DTCP_ACCEPT_CLOEXEC	0x2
