@@ -1,7 +1,7 @@
 # Benchmark (scripts/bench-handoff), inside the VM: hand-off versus back-end
 # forwarding on the same topology and objects, with serving locally as the
-# reference; then bulk TCP throughput
-# through a back-end with the module loaded and idle versus not loaded.
+# reference; then bulk TCP throughput through a back-end with the module
+# loaded and idle versus not loaded.
 #   BENCH_REQUESTS   requests per object size, mode and latency round (60)
 #   BENCH_LAT_ROUNDS latency rounds (3)
 #   BENCH_LAN_RATE   rate of every back-end's link, both ways (netem), e.g.
@@ -45,13 +45,14 @@ lan_bytes() {
 # Latency rounds: each measures every mode and size, the modes in turn in
 # a different order each round (a drift of the machine's speed favours
 # none); the table gives per mode and size the median over the rounds of
-# each round's p50 and p99 (each round's p50 in brackets), and the LAN bytes
-# per request over all rounds.  "local": every back-end serves every object
+# each round's p50 and p99, each round's p50 (last column), and the LAN
+# bytes per request over all rounds.  "local": every back-end serves every object
 # itself, the floor both other modes add to.
 declare -A P50 P99 LAN
 modes=(local forward dtcp)
 for (( r=1; r<=LAT_ROUNDS; r++ )); do
-    order=("${modes[@]:$(( (r - 1) % 3 ))}" "${modes[@]:0:$(( (r - 1) % 3 ))}")
+    k=$(( (r - 1) % ${#modes[@]} ))
+    order=("${modes[@]:k}" "${modes[@]:0:k}")
     for mode in "${order[@]}"; do
         servers_up "$mode"
         for size in 1k 10k 100k 1M; do

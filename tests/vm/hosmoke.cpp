@@ -13,8 +13,8 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <poll.h>
 #include <dirent.h>
+#include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -24,11 +24,11 @@
 
 #include <algorithm>
 #include <atomic>
-#include <new>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <new>
 #include <string>
 #include <thread>
 #include <vector>
@@ -192,6 +192,16 @@ bool check_rebuilt(int fd)
     return ok;
 }
 
+// Arguments of a non-blocking ACCEPT into @req.
+void accept_args(dtcp_ioc_accept* a, std::vector<char>& req)
+{
+    *a = dtcp_ioc_accept{};
+    a->size = sizeof(*a);
+    a->flags = DTCP_ACCEPT_NONBLOCK | DTCP_ACCEPT_CLOEXEC;
+    a->request = reinterpret_cast<uintptr_t>(req.data());
+    a->request_cap = uint32_t(req.size());
+}
+
 unsigned open_fds()
 {
     unsigned n = 0;
@@ -213,11 +223,8 @@ void fault_accept(int ctl, std::vector<char>& req)
         std::perror("mmap");
         std::exit(1);
     }
-    auto* a = new (pg) dtcp_ioc_accept{};
-    a->size = sizeof(*a);
-    a->flags = DTCP_ACCEPT_NONBLOCK | DTCP_ACCEPT_CLOEXEC;
-    a->request = reinterpret_cast<uintptr_t>(req.data());
-    a->request_cap = uint32_t(req.size());
+    auto* a = new (pg) dtcp_ioc_accept;
+    accept_args(a, req);
     ::mprotect(pg, 4096, PROT_READ);
     unsigned before = open_fds();
     int r = ioctl(ctl, DTCP_IOC_ACCEPT, a);
@@ -260,11 +267,8 @@ void accept_loop()
             fault_accept(ctl, req);
             continue;
         }
-        dtcp_ioc_accept a{};
-        a.size = sizeof(a);
-        a.flags = DTCP_ACCEPT_NONBLOCK | DTCP_ACCEPT_CLOEXEC;
-        a.request = reinterpret_cast<uintptr_t>(req.data());
-        a.request_cap = uint32_t(req.size());
+        dtcp_ioc_accept a;
+        accept_args(&a, req);
         if (ioctl(ctl, DTCP_IOC_ACCEPT, &a)) {
             if (errno != EAGAIN)
                 std::perror("DTCP_IOC_ACCEPT");

@@ -192,25 +192,6 @@ start_hosmoke_all() {
     done
 }
 
-# check_handoff_stats TOTAL: all TOTAL requests answered; those owned by
-# another node were handed off, none fell back to local service; every
-# rebuilt socket passed the server's checks (send buffer, idle time).
-check_handoff_stats() {
-    local total=$1 i local_n=0 handed=0 fallback=0 served=0 bad=0 l h f s b
-    for (( i=1; i<=BACKENDS; i++ )); do
-        [ -f "/tmp/hosmoke-$SUFFIX-$i" ] || continue
-        read -r _ l _ h _ f _ s _ b _ < "/tmp/hosmoke-$SUFFIX-$i"
-        log "back-end $i: local $l handed $h fallback $f served $s bad $b"
-        local_n=$((local_n + l)); handed=$((handed + h)); fallback=$((fallback + f)); served=$((served + s))
-        bad=$((bad + b))
-    done
-    [ "$bad" -eq 0 ] || die "$bad rebuilt sockets failed the server's checks (see its log)"
-    [ "$fallback" -eq 0 ] || die "$fallback hand-offs fell back to local service"
-    [ "$handed" -gt 0 ] || die "nothing was handed off"
-    [ "$handed" -eq "$served" ] || die "$handed handed off but $served served by passive nodes"
-    [ $((local_n + served)) -eq "$total" ] || die "$local_n local + $served handed != $total requests"
-}
-
 # hosmoke_sum FIELD: FIELD (local, handed, fallback, served, bad, faulted)
 # summed over the back-ends' smoke servers.
 hosmoke_sum() {
@@ -221,6 +202,23 @@ hosmoke_sum() {
                      "/tmp/hosmoke-$SUFFIX-$i") ))
     done
     echo "$s"
+}
+
+# check_handoff_stats TOTAL: all TOTAL requests answered; those owned by
+# another node were handed off, none fell back to local service; every
+# rebuilt socket passed the server's checks (send buffer, idle time).
+check_handoff_stats() {
+    local total=$1 i local_n handed fallback served bad
+    for (( i=1; i<=BACKENDS; i++ )); do
+        if [ -f "/tmp/hosmoke-$SUFFIX-$i" ]; then log "back-end $i: $(cat "/tmp/hosmoke-$SUFFIX-$i")"; fi
+    done
+    local_n=$(hosmoke_sum local) handed=$(hosmoke_sum handed) fallback=$(hosmoke_sum fallback)
+    served=$(hosmoke_sum served) bad=$(hosmoke_sum bad)
+    [ "$bad" -eq 0 ] || die "$bad rebuilt sockets failed the server's checks (see its log)"
+    [ "$fallback" -eq 0 ] || die "$fallback hand-offs fell back to local service"
+    [ "$handed" -gt 0 ] || die "nothing was handed off"
+    [ "$handed" -eq "$served" ] || die "$handed handed off but $served served by passive nodes"
+    [ $((local_n + served)) -eq "$total" ] || die "$local_n local + $served handed != $total requests"
 }
 
 # Stop every server started with start_bg and wait until they are gone.
