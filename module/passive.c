@@ -99,10 +99,13 @@ static void dtcp_passive_build(struct work_struct *w)
 		/* The same connection's previous visit here, still waiting for its
 		 * RETURN_ACK or lingering: a new HANDOFF means the active node
 		 * has it back.  Take its place in one step (the tuple is never
-		 * without an entry that silences the stack), then end it. */
+		 * without an entry that silences the stack), then end it.  One
+		 * taken back by an ABORT whose socket the application still has
+		 * is waited for: its close must find it, and its rtx work holds
+		 * no reference before the finish. */
 		old = dtcp_conn_by_tuple(dn, &c->tuple);
 		if (old && old->role == DTCP_ROLE_PASSIVE &&
-		    READ_ONCE(old->state) == DTCP_CONN_RETURNED) {
+		    READ_ONCE(old->state) == DTCP_CONN_RETURNED && READ_ONCE(old->finished)) {
 			ret = dtcp_conn_replace(old, c);
 			if (!ret) {
 				dtcp_tomb_add(dn, old->origin, old->hid);
@@ -531,6 +534,7 @@ discard:
 	}
 	/* From here the hooks drop anything still addressed from this tuple. */
 	WRITE_ONCE(c->state, DTCP_CONN_RETURNED);
+	WRITE_ONCE(c->finished, true);
 	spin_unlock_bh(&c->lock);
 	dtcp_passive_unhook_data_ready(c, sk);
 	/* An orphan that died on its own (reset, retransmissions exhausted)
@@ -644,11 +648,16 @@ static void dtcp_passive_close(struct sock *sk, long timeout)
 	hrtimer_start(&c->drain, 0, HRTIMER_MODE_REL_SOFT);	/* keeps our reference */
 }
 
-/* A new hand-off of the same connection needs the tuple: no linger. */
+/*
+ * A new hand-off of the same connection needs the tuple: no linger.  Only
+ * for an entry whose socket is gone (finished): one taken back by an ABORT
+ * is RETURNED too, but its Sp is still the application's, and its rtx work
+ * holds no reference yet.
+ */
 static void dtcp_passive_expedite(struct dtcp_conn *c)
 {
 	spin_lock_bh(&c->lock);
-	if (READ_ONCE(c->state) == DTCP_CONN_RETURNED && !c->retired) {
+	if (READ_ONCE(c->state) == DTCP_CONN_RETURNED && c->finished && !c->retired) {
 		c->rtx_done = true;
 		c->lingering = true;
 		mod_delayed_work(dtcp_wq, &c->rtx, 0);

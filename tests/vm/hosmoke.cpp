@@ -1,12 +1,15 @@
 // dtcp-hosmoke: a minimal hand-off server and verifying client for the
 // kernel scenarios (the full test server lives in tests/tools).
 //
-//   serve --node N [--port P] [--fault-accepts K]
+//   serve --node N [--port P] [--fault-accepts K] [--answer-ms MS] [--hold-ms MS]
 //                                 keep-alive server; a request owned by another
 //                                 node is handed to it with DTCP_IOC_HANDOFF;
 //                                 hand-offs from other nodes are accepted and served;
 //                                 the first K accepts pass a read-only structure:
-//                                 each must fail with EFAULT and install no descriptor
+//                                 each must fail with EFAULT and install no descriptor;
+//                                 --answer-ms: the hand-offs' answer timeout;
+//                                 --hold-ms: each accepted socket is held this long
+//                                 before it is served
 //   get --host H --owners 1,2,3 --count K --size S [--pipeline D]
 //       requests "GET <size> <seed> <owner>\n", verifies every byte
 #include <arpa/inet.h>
@@ -24,6 +27,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -76,7 +80,7 @@ bool respond(int fd, uint64_t size, uint64_t seed)
     return true;
 }
 
-unsigned g_node, g_fault_accepts;
+unsigned g_node, g_fault_accepts, g_answer_ms, g_hold_ms;
 std::string g_stats;
 std::atomic<unsigned long> g_local{0}, g_handed{0}, g_fallback{0}, g_served{0}, g_bad{0},
     g_faulted{0};
@@ -123,6 +127,7 @@ void serve_conn(int fd)
             h.node_id = owner;
             h.request = reinterpret_cast<uintptr_t>(line.data());
             h.request_len = uint32_t(line.size());
+            h.timeout_ms = g_answer_ms;
             if (ioctl(ctl, DTCP_IOC_HANDOFF, &h) == 0) {
                 g_handed++;
                 write_stats();
@@ -276,6 +281,8 @@ void accept_loop()
         }
         if (!check_rebuilt(a.fd))
             g_bad++;
+        if (g_hold_ms)
+            std::this_thread::sleep_for(std::chrono::milliseconds(g_hold_ms));
         std::string line(req.data(), a.request_len);
         unsigned long long size, seed;
         unsigned owner;
@@ -394,6 +401,8 @@ int main(int argc, char** argv)
         else if (k == "--seed") seed = std::stoull(v);
         else if (k == "--pipeline") depth = unsigned(std::stoul(v));
         else if (k == "--fault-accepts") g_fault_accepts = unsigned(std::stoul(v));
+        else if (k == "--answer-ms") g_answer_ms = unsigned(std::stoul(v));
+        else if (k == "--hold-ms") g_hold_ms = unsigned(std::stoul(v));
         else if (k == "--owners") {
             owners.clear();
             for (size_t p = 0; p < v.size();) {

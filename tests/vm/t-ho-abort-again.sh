@@ -1,0 +1,47 @@
+# A hand-off whose answer comes too late is taken back (ABORT) while the
+# passive application still holds the socket it accepted; the active node
+# then hands the same connection to the same node again, and again.  Such a
+# new HANDOFF must not take the place of the old entry before the
+# application has closed its socket (the old entry still has that socket to
+# discard, and no reference to give up yet): it is refused.  The active node
+# serves every request itself, every byte is exact, the held socket sends
+# nothing to the client, and nothing is left behind.
+. "$DTCP_ROOT/tests/vm/lib.sh"
+COUNT=4
+dtcp_cluster_up 2
+# Every client goes to node 1 (active); node 2 only serves hand-offs.
+in_ns "$NS_F" ipvsadm -d -t "$VIP:$PORT" -r "$(be_addr 2):$PORT" || die "ipvsadm -d"
+# Node 2's tunnel messages (its HANDOFF_ACKs) reach node 1 only after
+# 400 ms, far beyond node 1's answer timeout of 100 ms.
+P=$(ns_be 2)
+in_ns "$P" tc qdisc add dev eth0 root handle 1: prio || die "tc prio"
+in_ns "$P" tc qdisc add dev eth0 parent 1:3 handle 30: netem delay 400ms || die "tc netem"
+in_ns "$P" tc filter add dev eth0 parent 1: protocol ip prio 1 u32 \
+    match ip protocol 17 0xff match ip dport "$TUNNEL_PORT" 0xffff flowid 1:3 || die "tc filter"
+
+HOSMOKE=$BUILD/tests/vm/dtcp-hosmoke
+start_bg "$(ns_be 1)" "$HOSMOKE" serve --node 1 --port "$PORT" --stats "/tmp/hosmoke-$SUFFIX-1" \
+    --answer-ms 100 >/dev/null
+start_bg "$P" "$HOSMOKE" serve --node 2 --port "$PORT" --stats "/tmp/hosmoke-$SUFFIX-2" \
+    --hold-ms 1500 >/dev/null
+for i in 1 2; do
+    wait_for 10 tcp_listening "$(ns_be "$i")" "$PORT" || die "server on back-end $i not listening"
+done
+
+in_ns "$NS_C" timeout 120 "$HOSMOKE" get --host "$VIP" --port "$PORT" \
+    --owners 2 --count "$COUNT" --size 3000 || die "transfer failed"
+# The held socket is served (into silence) and closed after its hold.
+wait_for 20 sh -c "[ \"\$(awk '{ print \$8 }' /tmp/hosmoke-$SUFFIX-2 2>/dev/null)\" -ge 1 ]" ||
+    die "node 2 never served the socket it held: $(cat "/tmp/hosmoke-$SUFFIX-2" 2>&1)"
+for i in 1 2; do log "back-end $i: $(cat "/tmp/hosmoke-$SUFFIX-$i")"; done
+handed=$(hosmoke_sum handed) fallback=$(hosmoke_sum fallback) local_n=$(hosmoke_sum local)
+bad=$(hosmoke_sum bad)
+[ "$bad" -eq 0 ] || die "$bad rebuilt sockets failed the server's checks"
+[ "$handed" -eq 0 ] || die "$handed hand-offs completed; none can in time"
+[ "$fallback" -eq "$COUNT" ] || die "$fallback of $COUNT hand-offs fell back"
+[ "$local_n" -eq "$COUNT" ] || die "node 1 served $local_n of $COUNT requests"
+timeouts=$(in_ns "$(ns_be 1)" "$BUILD/userspace/dtcpctl/dtcpctl" -j stats | jq -r '.handoff_timeout // 0')
+[ "$timeouts" -eq "$COUNT" ] || die "node 1 counted $timeouts answer timeouts, expected $COUNT"
+stop_servers
+counters_zero_all
+log "ok: $COUNT hand-offs taken back while node 2 held the first one's socket"
