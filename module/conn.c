@@ -23,6 +23,11 @@ const struct rhashtable_params dtcp_conn_params = {
 	.automatic_shrinking = true,
 };
 
+static void dtcp_conn_free_rcu(struct rcu_head *head)
+{
+	kmem_cache_free(dtcp_conn_cache, container_of(head, struct dtcp_conn, rcu));
+}
+
 static void dtcp_conn_free_work(struct work_struct *w)
 {
 	struct dtcp_conn *c = container_of(w, struct dtcp_conn, free_work);
@@ -36,8 +41,13 @@ static void dtcp_conn_free_work(struct work_struct *w)
 	kvfree(c->data);
 	atomic_dec(&c->dn->n_conns);
 	dtcp_live_dec(DTCP_CNT_CONNS);
-	kmem_cache_free(dtcp_conn_cache, c);
-	/* Safe from this work: module exit destroys dtcp_wq, waiting for it. */
+	/* A lookup may have found the entry just before it left a table (or
+	 * between a failed insert's two steps) and be about to try a
+	 * reference: the memory goes after a grace period.  (The head is
+	 * free: the callback that dropped the tables' reference has run.) */
+	call_rcu(&c->rcu, dtcp_conn_free_rcu);
+	/* Safe from this work: module exit destroys dtcp_wq, waiting for it,
+	 * then waits for the callback above. */
 	if (holds_module)
 		module_put(THIS_MODULE);
 }
@@ -242,5 +252,6 @@ void dtcp_conn_exit(void)
 {
 	rcu_barrier();
 	destroy_workqueue(dtcp_wq);
+	rcu_barrier();	/* the frees the last works queued */
 	kmem_cache_destroy(dtcp_conn_cache);
 }

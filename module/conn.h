@@ -4,7 +4,8 @@
  * has been handed out at least once, for as long as the socket lives; on the
  * passive node (P) one entry per hand-off being served.  Found by 4-tuple
  * (netfilter hooks, socket callbacks) and by (origin node, hand-off id)
- * (tunnel messages).  Reference counted; freed from process context.
+ * (tunnel messages).  Reference counted; freed from process context, the
+ * memory a grace period later (lookups run under RCU).
  */
 #ifndef _DTCP_CONN_H
 #define _DTCP_CONN_H
