@@ -197,7 +197,8 @@ void dtcp_tomb_add(struct dtcp_net *dn, u32 origin, u32 hid)
 
 	if (atomic_read(&dn->n_tombs) >= DTCP_TOMB_MAX)
 		return;	/* bounded: the oldest go at the next collection */
-	old = xa_store(&dn->tombs, key, xa_mk_value(jiffies & (LONG_MAX >> 1)), GFP_ATOMIC);
+	/* From softirq (a refused HANDOFF) and from process context: _bh. */
+	old = xa_store_bh(&dn->tombs, key, xa_mk_value(jiffies & (LONG_MAX >> 1)), GFP_ATOMIC);
 	if (xa_is_err(old))
 		return;
 	if (!old)
@@ -219,7 +220,7 @@ void dtcp_tomb_gc(struct work_struct *w)
 	xa_for_each(&dn->tombs, key, v) {
 		unsigned long age = (now - xa_to_value(v)) & (LONG_MAX >> 1);
 
-		if (age >= DTCP_TOMB_SECS * HZ && xa_cmpxchg(&dn->tombs, key, v, NULL, 0) == v)
+		if (age >= DTCP_TOMB_SECS * HZ && xa_cmpxchg_bh(&dn->tombs, key, v, NULL, 0) == v)
 			atomic_dec(&dn->n_tombs);
 	}
 	if (atomic_read(&dn->n_tombs))

@@ -98,7 +98,7 @@ static int __net_init dtcp_net_init(struct net *net)
 	xa_init(&dn->peers);
 	xa_init(&dn->conns_by_id);
 	atomic64_set(&dn->tx_seq, (u64)(u32)ktime_get_real_seconds() << 32);
-	xa_init(&dn->tombs);
+	xa_init_flags(&dn->tombs, XA_FLAGS_LOCK_BH);
 	INIT_DELAYED_WORK(&dn->tomb_gc, dtcp_tomb_gc);
 	dtcp_liveness_init(dn);
 	spin_lock_init(&dn->accept_lock);
