@@ -163,7 +163,7 @@ static void dtcp_active_flush_early(struct dtcp_conn *c, bool home)
 	spin_unlock_bh(&c->lock);
 	while ((skb = __skb_dequeue(&q))) {
 		if (home)
-			dtcp_tunnel_inject(skb);
+			dtcp_tunnel_inject(c->dn->net, skb);
 		else
 			kfree_skb(skb);
 	}
@@ -603,12 +603,13 @@ void dtcp_active_keep(struct dtcp_conn *c, struct sk_buff *skb)
 	 * the lock afterwards, so what is queued here still goes to Sa). */
 	st = READ_ONCE(c->state);
 	if (dtcp_active_busy(st) && skb_queue_len(&c->early) < DTCP_EARLY_MAX) {
+		dtcp_tunnel_park(skb);
 		__skb_queue_tail(&c->early, skb);
 		skb = NULL;
 	}
 	spin_unlock(&c->lock);
 	if (skb && st == 0)
-		dtcp_tunnel_inject(skb);	/* home already */
+		dtcp_tunnel_inject(c->dn->net, skb);	/* home already */
 	else if (skb)
 		kfree_skb(skb);
 }

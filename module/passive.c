@@ -58,7 +58,7 @@ static void dtcp_send_code(struct dtcp_net *dn, u32 peer, u8 type, u32 origin, u
 static void dtcp_inject(struct dtcp_net *dn, struct sk_buff *skb)
 {
 	dtcp_stat_inc(dn, DTCP_STAT_SEG_INJECTED);
-	dtcp_tunnel_inject(skb);
+	dtcp_tunnel_inject(dn->net, skb);
 }
 
 /* Unlink an entry and drop the hooks' interest in it (process context). */
@@ -274,9 +274,10 @@ static void dtcp_passive_segment(struct dtcp_net *dn, const struct dtcp_msg *m,
 		if (skb) {
 			spin_lock(&c->lock);
 			if (READ_ONCE(c->state) == DTCP_CONN_BUILDING) {
-				if (skb_queue_len(&c->early) < DTCP_EARLY_MAX)
+				if (skb_queue_len(&c->early) < DTCP_EARLY_MAX) {
+					dtcp_tunnel_park(skb);
 					__skb_queue_tail(&c->early, skb);
-				else
+				} else
 					kfree_skb(skb);
 				skb = NULL;
 			}

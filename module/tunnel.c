@@ -247,14 +247,29 @@ struct sk_buff *dtcp_tunnel_segment_skb(const struct dtcp_msg *m, struct net_dev
 	return skb;
 }
 
-void dtcp_tunnel_inject(struct sk_buff *skb)
+void dtcp_tunnel_park(struct sk_buff *skb)
+{
+	skb->skb_iif = skb->dev ? skb->dev->ifindex : 0;
+	skb->dev = NULL;
+}
+
+void dtcp_tunnel_inject(struct net *net, struct sk_buff *skb)
 {
 	skb->protocol = htons(ETH_P_IP);
 	skb->pkt_type = PACKET_HOST;
 	skb->ip_summed = CHECKSUM_NONE;	/* TCP checks the client's checksum */
 	skb_reset_network_header(skb);
 	skb_reset_mac_header(skb);
-	netif_rx(skb);
+	/* Under RCU: a device going away waits for this section, then takes
+	 * what it finds in the backlog with it. */
+	rcu_read_lock();
+	if (!skb->dev)
+		skb->dev = dev_get_by_index_rcu(net, skb->skb_iif);
+	if (skb->dev)
+		netif_rx(skb);
+	else
+		kfree_skb(skb);
+	rcu_read_unlock();
 }
 
 /* A copy of a client packet, ready for dtcp_tunnel_inject(). */

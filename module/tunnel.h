@@ -42,8 +42,14 @@ void dtcp_tunnel_forward(struct dtcp_net *dn, struct dtcp_conn *c, struct sk_buf
 void dtcp_tunnel_keep(struct dtcp_net *dn, struct dtcp_conn *c, struct sk_buff *skb);
 /* The client packet a SEGMENT carries, as a fresh skb (NULL: no memory). */
 struct sk_buff *dtcp_tunnel_segment_skb(const struct dtcp_msg *m, struct net_device *dev);
-/* Hand one client packet to this namespace's IPv4 stack. */
-void dtcp_tunnel_inject(struct sk_buff *skb);
+/*
+ * A client packet kept in a queue does not pin its device (which may go
+ * meanwhile): dtcp_tunnel_park() keeps only the device's index, and
+ * dtcp_tunnel_inject() finds it again (or drops the packet).
+ */
+void dtcp_tunnel_park(struct sk_buff *skb);
+/* Hand one client packet to @net's IPv4 stack. */
+void dtcp_tunnel_inject(struct net *net, struct sk_buff *skb);
 
 /* Receive handlers (softirq), in active.c and passive.c. */
 void dtcp_active_rcv(struct dtcp_net *dn, const struct dtcp_msg *m, struct sk_buff *skb);
