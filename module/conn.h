@@ -67,7 +67,7 @@ struct dtcp_conn {
 	bool rtx_done;			/* P: the RETURN exchange is over */
 	bool lingering;			/* P: over; the tuple stays silenced a while */
 	bool retired;			/* P: unlinked; c->rtx is never queued again */
-	bool finished;			/* P: Sp discarded; c->rtx owns a reference */
+	bool finished;			/* P: Sp discarded (state RETURNED for good); c->rtx owns a reference */
 	int failed;			/* P: errno sent in ABORT instead of a RETURN */
 	bool holds_module;		/* P: pins the module until freed (timers, works) */
 	int in_ifindex;			/* A: device the client's segments arrive on */

@@ -104,8 +104,7 @@ static void dtcp_passive_build(struct work_struct *w)
 		 * is waited for: its close must find it, and its rtx work holds
 		 * no reference before the finish. */
 		old = dtcp_conn_by_tuple(dn, &c->tuple);
-		if (old && old->role == DTCP_ROLE_PASSIVE &&
-		    READ_ONCE(old->state) == DTCP_CONN_RETURNED && READ_ONCE(old->finished)) {
+		if (old && old->role == DTCP_ROLE_PASSIVE && READ_ONCE(old->finished)) {
 			ret = dtcp_conn_replace(old, c);
 			if (!ret) {
 				dtcp_tomb_add(dn, old->origin, old->hid);
@@ -651,14 +650,14 @@ static void dtcp_passive_close(struct sock *sk, long timeout)
 
 /*
  * A new hand-off of the same connection needs the tuple: no linger.  Only
- * for an entry whose socket is gone (finished): one taken back by an ABORT
- * is RETURNED too, but its Sp is still the application's, and its rtx work
- * holds no reference yet.
+ * for an entry whose socket is gone (finished, which implies RETURNED): one
+ * taken back by an ABORT is RETURNED too, but its Sp is still the
+ * application's, and its rtx work holds no reference yet.
  */
 static void dtcp_passive_expedite(struct dtcp_conn *c)
 {
 	spin_lock_bh(&c->lock);
-	if (READ_ONCE(c->state) == DTCP_CONN_RETURNED && c->finished && !c->retired) {
+	if (c->finished && !c->retired) {
 		c->rtx_done = true;
 		c->lingering = true;
 		mod_delayed_work(dtcp_wq, &c->rtx, 0);

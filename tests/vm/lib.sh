@@ -178,40 +178,60 @@ counters_zero_all() {
 }
 check_counters_zero_quiet() { ( check_counters_zero ) >/dev/null 2>&1; }
 
-# start_hosmoke_all N [ARGS...]: the hand-off smoke server on every back-end
-# (ARGS: more options for each).
-start_hosmoke_all() {
-    local i n=$1
+# hosmoke_file I: the counters file of back-end I's smoke server.
+hosmoke_file() { echo "/tmp/hosmoke-$SUFFIX-$1"; }
+
+# start_hosmoke I [ARGS...]: the hand-off smoke server on back-end I (ARGS:
+# more options); hosmoke_listening N: wait until back-ends 1..N listen.
+start_hosmoke() {
+    local i=$1
     shift
-    for (( i=1; i<=n; i++ )); do
-        start_bg "$(ns_be "$i")" "$BUILD/tests/vm/dtcp-hosmoke" serve --node "$i" --port "$PORT" \
-            --stats "/tmp/hosmoke-$SUFFIX-$i" "$@" >/dev/null
-    done
-    for (( i=1; i<=n; i++ )); do
+    start_bg "$(ns_be "$i")" "$BUILD/tests/vm/dtcp-hosmoke" serve --node "$i" --port "$PORT" \
+        --stats "$(hosmoke_file "$i")" "$@" >/dev/null
+}
+hosmoke_listening() {
+    local i
+    for (( i=1; i<=$1; i++ )); do
         wait_for 10 tcp_listening "$(ns_be "$i")" "$PORT" || die "server on back-end $i not listening"
     done
 }
 
-# hosmoke_sum FIELD: FIELD (local, handed, fallback, served, bad, faulted)
-# summed over the back-ends' smoke servers.
+# start_hosmoke_all N [ARGS...]: the smoke server on every back-end, each
+# with ARGS.
+start_hosmoke_all() {
+    local i n=$1
+    shift
+    for (( i=1; i<=n; i++ )); do start_hosmoke "$i" "$@"; done
+    hosmoke_listening "$n"
+}
+
+# hosmoke_stat I FIELD: FIELD (local, handed, fallback, served, bad, faulted)
+# of back-end I's smoke server (0 before it wrote any); hosmoke_sum FIELD:
+# summed over the back-ends; hosmoke_log: every back-end's counters, logged.
+hosmoke_stat() {
+    local f
+    f=$(hosmoke_file "$1")
+    [ -f "$f" ] || { echo 0; return; }
+    awk -v k="$2" '{ for (j = 1; j < NF; j += 2) if ($j == k) print $(j + 1) }' "$f"
+}
 hosmoke_sum() {
     local i s=0
-    for (( i=1; i<=BACKENDS; i++ )); do
-        [ -f "/tmp/hosmoke-$SUFFIX-$i" ] || continue
-        s=$(( s + $(awk -v k="$1" '{ for (j = 1; j < NF; j += 2) if ($j == k) print $(j + 1) }' \
-                     "/tmp/hosmoke-$SUFFIX-$i") ))
-    done
+    for (( i=1; i<=BACKENDS; i++ )); do s=$(( s + $(hosmoke_stat "$i" "$1") )); done
     echo "$s"
+}
+hosmoke_log() {
+    local i
+    for (( i=1; i<=BACKENDS; i++ )); do
+        if [ -f "$(hosmoke_file "$i")" ]; then log "back-end $i: $(cat "$(hosmoke_file "$i")")"; fi
+    done
 }
 
 # check_handoff_stats TOTAL: all TOTAL requests answered; those owned by
 # another node were handed off, none fell back to local service; every
 # rebuilt socket passed the server's checks (send buffer, idle time).
 check_handoff_stats() {
-    local total=$1 i local_n handed fallback served bad
-    for (( i=1; i<=BACKENDS; i++ )); do
-        if [ -f "/tmp/hosmoke-$SUFFIX-$i" ]; then log "back-end $i: $(cat "/tmp/hosmoke-$SUFFIX-$i")"; fi
-    done
+    local total=$1 local_n handed fallback served bad
+    hosmoke_log
     local_n=$(hosmoke_sum local) handed=$(hosmoke_sum handed) fallback=$(hosmoke_sum fallback)
     served=$(hosmoke_sum served) bad=$(hosmoke_sum bad)
     [ "$bad" -eq 0 ] || die "$bad rebuilt sockets failed the server's checks (see its log)"

@@ -7,6 +7,7 @@
 # serves every request itself, every byte is exact, the held socket sends
 # nothing to the client, and nothing is left behind.
 . "$DTCP_ROOT/tests/vm/lib.sh"
+. "$DTCP_ROOT/tests/vm/handoff-lib.sh"
 COUNT=4
 dtcp_cluster_up 2
 # Every client goes to node 1 (active); node 2 only serves hand-offs.
@@ -19,28 +20,23 @@ in_ns "$P" tc qdisc add dev eth0 parent 1:3 handle 30: netem delay 400ms || die 
 in_ns "$P" tc filter add dev eth0 parent 1: protocol ip prio 1 u32 \
     match ip protocol 17 0xff match ip dport "$TUNNEL_PORT" 0xffff flowid 1:3 || die "tc filter"
 
-HOSMOKE=$BUILD/tests/vm/dtcp-hosmoke
-start_bg "$(ns_be 1)" "$HOSMOKE" serve --node 1 --port "$PORT" --stats "/tmp/hosmoke-$SUFFIX-1" \
-    --answer-ms 100 >/dev/null
-start_bg "$P" "$HOSMOKE" serve --node 2 --port "$PORT" --stats "/tmp/hosmoke-$SUFFIX-2" \
-    --hold-ms 1500 >/dev/null
-for i in 1 2; do
-    wait_for 10 tcp_listening "$(ns_be "$i")" "$PORT" || die "server on back-end $i not listening"
-done
+start_hosmoke 1 --answer-ms 100
+start_hosmoke 2 --hold-ms 1500
+hosmoke_listening 2
 
-in_ns "$NS_C" timeout 120 "$HOSMOKE" get --host "$VIP" --port "$PORT" \
+in_ns "$NS_C" timeout 120 "$BUILD/tests/vm/dtcp-hosmoke" get --host "$VIP" --port "$PORT" \
     --owners 2 --count "$COUNT" --size 3000 || die "transfer failed"
 # The held socket is served (into silence) and closed after its hold.
-wait_for 20 sh -c "[ \"\$(awk '{ print \$8 }' /tmp/hosmoke-$SUFFIX-2 2>/dev/null)\" -ge 1 ]" ||
-    die "node 2 never served the socket it held: $(cat "/tmp/hosmoke-$SUFFIX-2" 2>&1)"
-for i in 1 2; do log "back-end $i: $(cat "/tmp/hosmoke-$SUFFIX-$i")"; done
+held_served() { [ "$(hosmoke_stat 2 served)" -ge 1 ]; }
+wait_for 20 held_served || die "node 2 never served the socket it held: $(cat "$(hosmoke_file 2)" 2>&1)"
+hosmoke_log
 handed=$(hosmoke_sum handed) fallback=$(hosmoke_sum fallback) local_n=$(hosmoke_sum local)
 bad=$(hosmoke_sum bad)
 [ "$bad" -eq 0 ] || die "$bad rebuilt sockets failed the server's checks"
 [ "$handed" -eq 0 ] || die "$handed hand-offs completed; none can in time"
 [ "$fallback" -eq "$COUNT" ] || die "$fallback of $COUNT hand-offs fell back"
 [ "$local_n" -eq "$COUNT" ] || die "node 1 served $local_n of $COUNT requests"
-timeouts=$(in_ns "$(ns_be 1)" "$BUILD/userspace/dtcpctl/dtcpctl" -j stats | jq -r '.handoff_timeout // 0')
+timeouts=$(mod_stat 1 handoff_timeout)
 [ "$timeouts" -eq "$COUNT" ] || die "node 1 counted $timeouts answer timeouts, expected $COUNT"
 stop_servers
 counters_zero_all
