@@ -796,6 +796,22 @@ static struct dtcp_conn *dtcp_accept_pop(struct dtcp_net *dn, u32 cap, u32 *need
 }
 
 /*
+ * A blocked accept leaves with hand-offs still queued (it took one, had no
+ * room for one, or was interrupted): the wake-up it may have consumed goes
+ * to the next blocked one.
+ */
+static void dtcp_accept_pass_on(struct dtcp_net *dn)
+{
+	bool more;
+
+	spin_lock_bh(&dn->accept_lock);
+	more = !list_empty(&dn->accept_queue);
+	spin_unlock_bh(&dn->accept_lock);
+	if (more)
+		wake_up_interruptible_poll(&dn->accept_wait, EPOLLIN | EPOLLRDNORM);
+}
+
+/*
  * Take the next queued hand-off: the request is copied to @buf and the
  * socket's file returned in *@filep with a reserved descriptor in acc->fd,
  * not installed yet: the caller installs it once the answer has reached
@@ -816,15 +832,21 @@ long dtcp_passive_accept(struct net *net, struct dtcp_ioc_accept *acc, void __us
 		c = dtcp_accept_pop(dn, acc->request_cap, &need);
 		if (IS_ERR(c)) {
 			acc->request_len = need;
+			dtcp_accept_pass_on(dn);
 			return PTR_ERR(c);
 		}
 		if (c)
 			break;
 		if (acc->flags & DTCP_ACCEPT_NONBLOCK)
 			return -EAGAIN;
-		if (wait_event_interruptible(dn->accept_wait, !list_empty(&dn->accept_queue)))
+		/* Exclusive: one hand-off wakes one blocked accept, not all. */
+		if (wait_event_interruptible_exclusive(dn->accept_wait,
+						       !list_empty(&dn->accept_queue))) {
+			dtcp_accept_pass_on(dn);
 			return -ERESTARTSYS;
+		}
 	}
+	dtcp_accept_pass_on(dn);
 	spin_lock_bh(&c->lock);
 	sock = c->sock;
 	c->sock = NULL;

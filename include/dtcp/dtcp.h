@@ -57,7 +57,8 @@ int dtcp_handoff(int ctlfd, int sockfd, uint32_t node, const void *req, size_t l
  * *@req_len; the active node's id in *@origin (both may be NULL).  Returns
  * the connected socket: write the response and close it.  @flags:
  * DTCP_ACCEPT_NONBLOCK (EAGAIN when none is waiting), DTCP_ACCEPT_CLOEXEC.
- * EMSGSIZE: @cap is too small; *@req_len holds the size needed and the
+ * Without NONBLOCK it waits; threads waiting so on one node are woken one
+ * per hand-off (poll wakes every poller).  EMSGSIZE: @cap is too small; *@req_len holds the size needed and the
  * connection stays queued.  EFAULT: @buf cannot be written; no socket is
  * returned and the connection goes back unserved.
  */

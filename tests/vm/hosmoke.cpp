@@ -2,6 +2,7 @@
 // kernel scenarios (the full test server lives in tests/tools).
 //
 //   serve --node N [--port P] [--fault-accepts K] [--answer-ms MS] [--hold-ms MS]
+//         [--blocking-acceptors N]
 //                                 keep-alive server; a request owned by another
 //                                 node is handed to it with DTCP_IOC_HANDOFF;
 //                                 hand-offs from other nodes are accepted and served;
@@ -9,7 +10,10 @@
 //                                 each must fail with EFAULT and install no descriptor;
 //                                 --answer-ms: the hand-offs' answer timeout;
 //                                 --hold-ms: each accepted socket is held this long
-//                                 before it is served
+//                                 before it is served;
+//                                 --blocking-acceptors N: N threads wait in a blocking
+//                                 ACCEPT (no poll); each counts the sleeps beyond the
+//                                 one its hand-off ended (extra_sleeps)
 //   get --host H --owners 1,2,3 --count K --size S [--pipeline D]
 //       requests "GET <size> <seed> <owner>\n", verifies every byte
 #include <arpa/inet.h>
@@ -80,22 +84,24 @@ bool respond(int fd, uint64_t size, uint64_t seed)
     return true;
 }
 
-unsigned g_node, g_fault_accepts, g_answer_ms, g_hold_ms;
+unsigned g_node, g_fault_accepts, g_answer_ms, g_hold_ms, g_blocking;
 std::string g_stats;
 std::atomic<unsigned long> g_local{0}, g_handed{0}, g_fallback{0}, g_served{0}, g_bad{0},
-    g_faulted{0};
+    g_faulted{0}, g_extra_sleeps{0};
 
-// "local L handed H fallback F served S bad B faulted X", rewritten after
-// every request.
+// "local L handed H fallback F served S bad B faulted X extra_sleeps E",
+// rewritten after every request.
 void write_stats()
 {
     if (g_stats.empty())
         return;
     std::string tmp = g_stats + ".tmp";
     if (FILE* f = std::fopen(tmp.c_str(), "w")) {
-        std::fprintf(f, "local %lu handed %lu fallback %lu served %lu bad %lu faulted %lu\n",
+        std::fprintf(f,
+                     "local %lu handed %lu fallback %lu served %lu bad %lu faulted %lu "
+                     "extra_sleeps %lu\n",
                      g_local.load(), g_handed.load(), g_fallback.load(), g_served.load(),
-                     g_bad.load(), g_faulted.load());
+                     g_bad.load(), g_faulted.load(), g_extra_sleeps.load());
         std::fclose(f);
         std::rename(tmp.c_str(), g_stats.c_str());
     }
@@ -251,7 +257,7 @@ void fault_accept(int ctl, std::vector<char>& req)
     write_stats();
 }
 
-void accept_loop()
+int listening_ctl()
 {
     int ctl = ::open("/dev/dtcp", O_RDWR | O_CLOEXEC);
     if (ctl < 0) {
@@ -263,6 +269,30 @@ void accept_loop()
         std::perror("DTCP_IOC_LISTEN");
         std::exit(1);
     }
+    return ctl;
+}
+
+// Serve one accepted hand-off (request in @req) and close it.
+void serve_accepted(const dtcp_ioc_accept& a, const std::vector<char>& req)
+{
+    if (!check_rebuilt(a.fd))
+        g_bad++;
+    if (g_hold_ms)
+        std::this_thread::sleep_for(std::chrono::milliseconds(g_hold_ms));
+    std::string line(req.data(), a.request_len);
+    unsigned long long size, seed;
+    unsigned owner;
+    if (std::sscanf(line.c_str(), "GET %llu %llu %u", &size, &seed, &owner) == 3) {
+        respond(a.fd, size, seed);
+        g_served++;
+        write_stats();
+    }
+    ::close(a.fd);
+}
+
+void accept_loop()
+{
+    int ctl = listening_ctl();
     std::vector<char> req(DTCP_MAX_REQUEST);
     for (;;) {
         pollfd p{ctl, POLLIN, 0};
@@ -279,19 +309,45 @@ void accept_loop()
                 std::perror("DTCP_IOC_ACCEPT");
             continue;
         }
-        if (!check_rebuilt(a.fd))
-            g_bad++;
-        if (g_hold_ms)
-            std::this_thread::sleep_for(std::chrono::milliseconds(g_hold_ms));
-        std::string line(req.data(), a.request_len);
-        unsigned long long size, seed;
-        unsigned owner;
-        if (std::sscanf(line.c_str(), "GET %llu %llu %u", &size, &seed, &owner) == 3) {
-            respond(a.fd, size, seed);
-            g_served++;
-            write_stats();
+        serve_accepted(a, req);
+    }
+}
+
+// This thread's voluntary context switches (each time it slept).
+unsigned long my_sleeps()
+{
+    unsigned long n = 0;
+    if (FILE* f = std::fopen("/proc/thread-self/status", "r")) {
+        char line[256];
+        while (std::fgets(line, sizeof(line), f))
+            if (std::sscanf(line, "voluntary_ctxt_switches: %lu", &n) == 1)
+                break;
+        std::fclose(f);
+    }
+    return n;
+}
+
+// A blocking ACCEPT sleeps once and is woken by the hand-off it returns.
+// Each further sleep inside the call was a wake-up meant for another
+// thread (or for nothing).
+void blocking_accept_loop(int ctl)
+{
+    std::vector<char> req(DTCP_MAX_REQUEST);
+    for (;;) {
+        dtcp_ioc_accept a;
+        accept_args(&a, req);
+        a.flags = DTCP_ACCEPT_CLOEXEC;
+        unsigned long before = my_sleeps();
+        int r = ioctl(ctl, DTCP_IOC_ACCEPT, &a);
+        unsigned long slept = my_sleeps() - before;
+        if (slept > 1)
+            g_extra_sleeps += slept - 1;
+        if (r) {
+            if (errno != EINTR)
+                std::perror("DTCP_IOC_ACCEPT (blocking)");
+            continue;
         }
-        ::close(a.fd);
+        serve_accepted(a, req);
     }
 }
 
@@ -307,7 +363,13 @@ int serve(uint16_t port)
         std::perror("listen");
         return 1;
     }
-    std::thread(accept_loop).detach();
+    if (g_blocking) {
+        int ctl = listening_ctl();
+        for (unsigned i = 0; i < g_blocking; i++)
+            std::thread(blocking_accept_loop, ctl).detach();
+    } else {
+        std::thread(accept_loop).detach();
+    }
     for (;;) {
         int fd = ::accept(ls, nullptr, nullptr);
         if (fd >= 0)
@@ -403,6 +465,7 @@ int main(int argc, char** argv)
         else if (k == "--fault-accepts") g_fault_accepts = unsigned(std::stoul(v));
         else if (k == "--answer-ms") g_answer_ms = unsigned(std::stoul(v));
         else if (k == "--hold-ms") g_hold_ms = unsigned(std::stoul(v));
+        else if (k == "--blocking-acceptors") g_blocking = unsigned(std::stoul(v));
         else if (k == "--owners") {
             owners.clear();
             for (size_t p = 0; p < v.size();) {
