@@ -16,7 +16,6 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -366,8 +365,9 @@ void serve_handed(int fd, std::string request, uint32_t origin)
 
 // Threads waiting for hand-offs serve what they accept themselves: between a
 // hand-off's arrival and its response no thread is created and no other one
-// woken.  When the last idle one takes a connection it starts another, so a
-// hand-off always finds one waiting.
+// woken (a blocked dtcp_accept waits exclusively).  When the last idle one
+// takes a connection it starts another, so a hand-off always finds one
+// waiting.
 constexpr int kAcceptors = 2;  // started with the server
 std::atomic<int> g_idle_acceptors{0};
 
@@ -375,25 +375,16 @@ void accept_loop()
 {
     std::vector<char> buf(DTCP_MAX_REQUEST);
     for (;;) {
-        pollfd p{g_accept_ctl, POLLIN, 0};
-        int r = ::poll(&p, 1, -1);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            fmt::print(stderr, "dtcp-testsrv: poll on /dev/dtcp: {}\n", std::strerror(errno));
-            g_idle_acceptors--;
-            return;
-        }
+        // Blocking: the module wakes one waiting thread per hand-off.
         size_t len = 0;
         uint32_t origin = 0;
         int fd = dtcp_accept(g_accept_ctl, buf.data(), buf.size(), &len, &origin,
-                             DTCP_ACCEPT_NONBLOCK | DTCP_ACCEPT_CLOEXEC);
+                             DTCP_ACCEPT_CLOEXEC);
         if (fd < 0) {
-            // EAGAIN: another waiting thread took it.
-            if (errno != EAGAIN && errno != EINTR) {
-                g_cnt.errors++;
-                fmt::print(stderr, "dtcp-testsrv: dtcp_accept: {}\n", std::strerror(errno));
-            }
+            if (errno == EINTR)
+                continue;
+            g_cnt.errors++;
+            fmt::print(stderr, "dtcp-testsrv: dtcp_accept: {}\n", std::strerror(errno));
             continue;
         }
         if (g_idle_acceptors.fetch_sub(1) == 1) {

@@ -42,7 +42,8 @@ active != "" && !("call" in t) && / tcp_sendmsg <-__sock_sendmsg/ && who($0) == 
 !("call" in t) { next }
 / dtcp_send_handoff / { first("sent", $0); next }
 / dtcp_passive_build / && ("sent" in t) { first("build", $0); next }
-/ dtcp_passive_accept / && ("build" in t) { first("accept", $0); next }
+# The accepted socket gets its file (a blocked accept entered long before).
+/ sock_alloc_file <-dtcp_passive_accept/ && ("build" in t) { first("accept", $0); next }
 / tcp_sendmsg <-__sock_sendmsg/ && /dtcp-testsrv/ && who($0) != apid && ("accept" in t) { first("write", $0); next }
 / tcp_sendmsg / && /dtcp-testcli/ && ("write" in t) { first("next", $0); next }
 / dtcp_passive_finish / && ("write" in t) { first("finish", $0); next }

@@ -47,7 +47,7 @@ echo nop > "$T/current_tracer"
 # Phases.  The filter is set before the tracer: an empty filter traces every
 # function, which stalls an emulated guest.
 first=">"
-for f in dtcp_active_handoff dtcp_send_handoff dtcp_passive_build dtcp_passive_accept tcp_sendmsg dtcp_passive_finish \
+for f in dtcp_active_handoff dtcp_send_handoff dtcp_passive_build sock_alloc_file tcp_sendmsg dtcp_passive_finish \
          dtcp_send_return dtcp_active_apply dtcp_unfreeze tcp_recvmsg; do
     if [ "$first" = ">" ]; then echo "$f" > "$T/set_ftrace_filter"; else echo "$f" >> "$T/set_ftrace_filter"; fi ||
         die "cannot trace $f (inlined in this build?)"
