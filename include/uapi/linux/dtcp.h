@@ -222,6 +222,8 @@ struct dtcp_ioc_handoff {
  * in @fd and the request bytes in @request.  The application writes the
  * response and closes the socket; the close returns the connection to its
  * active node.  EAGAIN with DTCP_ACCEPT_NONBLOCK when none is pending;
+ * without it the call waits, and waiting callers are woken one per
+ * hand-off (a poll on the file wakes every poller).
  * EMSGSIZE (with @request_len set, nothing taken) when the buffer is short.
  * EFAULT when the request buffer or this structure cannot be written:
  * no descriptor is installed and the connection goes back unserved.
