@@ -802,12 +802,9 @@ static struct dtcp_conn *dtcp_accept_pop(struct dtcp_net *dn, u32 cap, u32 *need
  */
 static void dtcp_accept_pass_on(struct dtcp_net *dn)
 {
-	bool more;
-
-	spin_lock_bh(&dn->accept_lock);
-	more = !list_empty(&dn->accept_queue);
-	spin_unlock_bh(&dn->accept_lock);
-	if (more)
+	/* Unlocked, like poll's check: a hand-off queued just after it wakes
+	 * a waiter itself, and a spurious wake-up costs only a recheck. */
+	if (!list_empty_careful(&dn->accept_queue))
 		wake_up_interruptible_poll(&dn->accept_wait, EPOLLIN | EPOLLRDNORM);
 }
 

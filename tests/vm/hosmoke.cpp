@@ -203,12 +203,13 @@ bool check_rebuilt(int fd)
     return ok;
 }
 
-// Arguments of a non-blocking ACCEPT into @req.
-void accept_args(dtcp_ioc_accept* a, std::vector<char>& req)
+// Arguments of an ACCEPT into @req (non-blocking unless @flags says otherwise).
+void accept_args(dtcp_ioc_accept* a, std::vector<char>& req,
+                 uint32_t flags = DTCP_ACCEPT_NONBLOCK | DTCP_ACCEPT_CLOEXEC)
 {
     *a = dtcp_ioc_accept{};
     a->size = sizeof(*a);
-    a->flags = DTCP_ACCEPT_NONBLOCK | DTCP_ACCEPT_CLOEXEC;
+    a->flags = flags;
     a->request = reinterpret_cast<uintptr_t>(req.data());
     a->request_cap = uint32_t(req.size());
 }
@@ -335,8 +336,7 @@ void blocking_accept_loop(int ctl)
     std::vector<char> req(DTCP_MAX_REQUEST);
     for (;;) {
         dtcp_ioc_accept a;
-        accept_args(&a, req);
-        a.flags = DTCP_ACCEPT_CLOEXEC;
+        accept_args(&a, req, DTCP_ACCEPT_CLOEXEC);
         unsigned long before = my_sleeps();
         int r = ioctl(ctl, DTCP_IOC_ACCEPT, &a);
         unsigned long slept = my_sleeps() - before;
