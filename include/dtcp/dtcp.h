@@ -55,7 +55,12 @@ int dtcp_handoff(int ctlfd, int sockfd, uint32_t node, const void *req, size_t l
  * Take the next handed-off connection (needs dtcp_listen first).  The
  * request is copied into @buf (@cap bytes) and its length stored in
  * *@req_len; the active node's id in *@origin (both may be NULL).  Returns
- * the connected socket: write the response and close it.  @flags:
+ * the connected socket: write the response and close it.  Its socket
+ * options are the defaults of a new TCP socket, whatever the active node's
+ * socket had: set TCP_NODELAY on it as on an accepted one where the response
+ * is written in parts (with Nagle on, its last small segment waits for the
+ * client's ACK of the one before, which travels through the active node).
+ * @flags:
  * DTCP_ACCEPT_NONBLOCK (EAGAIN when none is waiting), DTCP_ACCEPT_CLOEXEC.
  * Without NONBLOCK it waits; threads waiting so on one node are woken one
  * per hand-off (poll wakes every poller).  EMSGSIZE: @cap is too small; *@req_len holds the size needed and the

@@ -342,6 +342,11 @@ void serve_conn(int fd)
 void serve_handed(int fd, std::string request, uint32_t origin)
 {
     g_cnt.accepted++;
+    // Like serve_conn(): a handed-off socket starts with the defaults,
+    // Nagle on, which would hold a response's last small segment until the
+    // client acknowledges the one before (through the tunnel).
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     RequestParser parser;
     std::vector<Request> reqs;
     if (!parser.feed(request.data(), request.size(), reqs) || !parser.idle() || reqs.empty()) {
