@@ -27,6 +27,9 @@
 #include "tunnel.h"
 
 #define DTCP_DRAIN_POLL_NS	(200 * NSEC_PER_USEC)
+/* After injecting the client's ACK that ends the drain: its processing by
+ * Sp (in this CPU's receive backlog) comes first. */
+#define DTCP_DRAIN_SOON_NS	(10 * NSEC_PER_USEC)
 #define DTCP_DRAIN_MAX_S	30	/* give up on the client's ACK after this */
 #define DTCP_RETURN_TRIES	12
 /*
@@ -46,6 +49,7 @@ MODULE_PARM_DESC(return_tail_max, "bytes the passive node may return a connectio
 static struct proto dtcp_prot_passive;
 static void dtcp_passive_expedite(struct dtcp_conn *c);
 static void dtcp_passive_rtx(struct work_struct *w);
+static enum hrtimer_restart dtcp_drain_poll(struct hrtimer *t);
 
 static void dtcp_send_code(struct dtcp_net *dn, u32 peer, u8 type, u32 origin, u32 hid, int code)
 {
@@ -215,6 +219,10 @@ static void dtcp_passive_handoff(struct dtcp_net *dn, const struct dtcp_msg *m)
 	/* Initialised once: an entry can be RETURNED (aborted) before it
 	 * is ever queued, and the flush cancels it then. */
 	INIT_DELAYED_WORK(&c->rtx, dtcp_passive_rtx);
+	/* Here, not at the close: the tunnel's receive path may look at it
+	 * as soon as the entry is DRAINING. */
+	hrtimer_init(&c->drain, CLOCK_MONOTONIC, HRTIMER_MODE_REL_SOFT);
+	c->drain.function = dtcp_drain_poll;
 	c->tuple.caddr = m->caddr;
 	c->tuple.cport = m->cport;
 	c->tuple.laddr = m->laddr;
@@ -253,6 +261,39 @@ void dtcp_passive_send_back(struct dtcp_net *dn, struct dtcp_conn *c, struct sk_
 		dtcp_tunnel_forward(dn, c, skb);
 }
 
+/*
+ * A client segment about to be injected into a draining Sp: if its ACK leaves
+ * no more unacknowledged than may go back, end the drain right after Sp has
+ * processed it, not at the next poll.  The client's last ACK of a response
+ * of several segments is a pure ACK, which no socket callback reports (Sp is
+ * an orphan by now).  The segment is queued to this CPU's receive backlog,
+ * which runs before the timer's softirq; if it has not, the finish polls on.
+ */
+static void dtcp_passive_drain_soon(struct dtcp_conn *c, const struct dtcp_msg *m)
+{
+	const u8 *d = m->data;
+	struct tcphdr th;
+	u32 hlen, left;
+
+	if (m->data_len < sizeof(struct iphdr))
+		return;
+	hlen = (d[0] & 0xf) * 4;	/* the client's IP header, checked by the sender */
+	if (m->data_len < hlen + sizeof(th))
+		return;
+	memcpy(&th, d + hlen, sizeof(th));	/* no alignment in a tunnel message */
+	if (!th.ack || th.rst)
+		return;
+	left = READ_ONCE(tcp_sk(c->sk)->write_seq) - ntohl(th.ack_seq);
+	if (left > min(READ_ONCE(dtcp_return_tail_max), 0xffffU))
+		return;
+	/* Queued: the timer's reference is ours until it is started again.
+	 * Running, or fired already: the finish is on its way. */
+	if (hrtimer_try_to_cancel(&c->drain) == 1) {
+		hrtimer_start(&c->drain, ns_to_ktime(DTCP_DRAIN_SOON_NS), HRTIMER_MODE_REL_SOFT);
+		dtcp_stat_inc(c->dn, DTCP_STAT_DRAIN_ACKED);
+	}
+}
+
 static void dtcp_passive_segment(struct dtcp_net *dn, const struct dtcp_msg *m,
 				 struct sk_buff *tunnel_skb)
 {
@@ -281,8 +322,11 @@ static void dtcp_passive_segment(struct dtcp_net *dn, const struct dtcp_msg *m,
 				skb = NULL;
 			}
 			spin_unlock(&c->lock);
-			if (skb)
+			if (skb) {
 				dtcp_inject(dn, skb);
+				if (st == DTCP_CONN_DRAINING)
+					dtcp_passive_drain_soon(c, m);
+			}
 		}
 	} else if (dtcp_passive_sends_back(dn, c)) {
 		/* Forwarded by the active node before our RETURN reached it: it
@@ -631,8 +675,6 @@ static void dtcp_passive_close(struct sock *sk, long timeout)
 
 	c->drain_deadline = jiffies + DTCP_DRAIN_MAX_S * HZ;
 	INIT_WORK(&c->finish_work, dtcp_passive_finish);
-	hrtimer_init(&c->drain, CLOCK_MONOTONIC, HRTIMER_MODE_REL_SOFT);
-	c->drain.function = dtcp_drain_poll;
 	/* The socket's module reference goes to the entry: the timer and the
 	 * works below run module code until the entry is freed. */
 	c->holds_module = true;

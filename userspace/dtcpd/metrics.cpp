@@ -66,6 +66,7 @@ const std::map<uint16_t, StatInfo>& stat_table()
         {DTCP_STAT_PEER_LOST, {"dtcp_handoffs_peer_lost_total", "", "Hand-offs ended because the other node went silent or down."}},
         {DTCP_STAT_SEG_RETURNED, {"dtcp_segments_returned_total", "", "Client segments that reached the passive node after the return, sent back to the active node."}},
         {DTCP_STAT_TAIL_RETURNED, {"dtcp_tail_returns_total", "", "Returns that carried response bytes the client had not acknowledged yet."}},
+        {DTCP_STAT_DRAIN_ACKED, {"dtcp_drains_acked_total", "", "Drains on the passive node ended as the client's ACK came in rather than at the next poll."}},
     };
     return t;
 }

@@ -67,6 +67,7 @@ std::string stat_name(uint16_t type)
     case DTCP_STAT_PEER_LOST: return "peer_lost";
     case DTCP_STAT_SEG_RETURNED: return "seg_returned";
     case DTCP_STAT_TAIL_RETURNED: return "tail_returned";
+    case DTCP_STAT_DRAIN_ACKED: return "drain_acked";
     default: return "stat-" + std::to_string(type);
     }
 }

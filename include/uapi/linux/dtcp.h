@@ -155,6 +155,8 @@ enum dtcp_stat_attr {
 					 * the return, sent back to the active node */
 	DTCP_STAT_TAIL_RETURNED,	/* returns that carried response bytes the client
 					 * had not acknowledged yet (return_tail_max) */
+	DTCP_STAT_DRAIN_ACKED,		/* drains ended as the client's ACK came in, not
+					 * at the next poll */
 	__DTCP_STAT_MAX,
 };
 #define DTCP_STAT_MAX (__DTCP_STAT_MAX - 1)
