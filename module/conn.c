@@ -240,8 +240,11 @@ int __init dtcp_conn_init(void)
 	if (!dtcp_conn_cache)
 		return -ENOMEM;
 	/* High priority: building, returning and applying a connection are on
-	 * its client's critical path; a busy CPU's tasks must not delay them. */
-	dtcp_wq = alloc_workqueue("dtcp", WQ_UNBOUND | WQ_MEM_RECLAIM | WQ_HIGHPRI, 0);
+	 * its client's critical path; a busy CPU's tasks must not delay them.
+	 * Bound: a work runs on the CPU that queued it (from the tunnel's
+	 * receive, usually right after the sender went to sleep there) instead
+	 * of waking another, possibly idle, CPU. */
+	dtcp_wq = alloc_workqueue("dtcp", WQ_MEM_RECLAIM | WQ_HIGHPRI, 0);
 	if (!dtcp_wq) {
 		kmem_cache_destroy(dtcp_conn_cache);
 		return -ENOMEM;
