@@ -59,6 +59,7 @@ struct ConnResult {
     uint64_t failed = 0;
     uint64_t bytes = 0;  // response body bytes verified plus upload bytes sent
     std::vector<double> latencies_ms;
+    std::vector<double> first_byte_ms;  // request sent -> first response byte read
 };
 
 std::mutex g_err_mu;
@@ -83,6 +84,7 @@ struct Pending {
     Clock::time_point sent;
     unsigned index;
     uint64_t upload;
+    Clock::time_point first{};  // when its first response byte was read
 };
 
 ConnResult run_conn(const Options& o, const sockaddr_in& sa, unsigned c)
@@ -195,6 +197,8 @@ ConnResult run_conn(const Options& o, const sockaddr_in& sa, unsigned c)
                 break;
             }
             Pending& cur = pending.front();
+            if (cur.first == Clock::time_point{})
+                cur.first = Clock::now();
             used += cur.check.feed(in.data() + used, len - used);
             if (cur.check.failed()) {
                 error = cur.check.error();
@@ -206,6 +210,8 @@ ConnResult run_conn(const Options& o, const sockaddr_in& sa, unsigned c)
                 res.bytes += cur.check.body_bytes() + cur.upload;
                 res.latencies_ms.push_back(
                     std::chrono::duration<double, std::milli>(Clock::now() - cur.sent).count());
+                res.first_byte_ms.push_back(
+                    std::chrono::duration<double, std::milli>(cur.first - cur.sent).count());
                 pending.pop_front();
             }
         }
@@ -329,6 +335,7 @@ int main(int argc, char** argv)
         all.failed += r.failed;
         all.bytes += r.bytes;
         all.latencies_ms.insert(all.latencies_ms.end(), r.latencies_ms.begin(), r.latencies_ms.end());
+        all.first_byte_ms.insert(all.first_byte_ms.end(), r.first_byte_ms.begin(), r.first_byte_ms.end());
     }
     uint64_t total = uint64_t(o.conns) * o.requests;
     double p50 = percentile(all.latencies_ms, 0.50), p99 = percentile(all.latencies_ms, 0.99);
@@ -336,7 +343,10 @@ int main(int argc, char** argv)
     if (o.json) {
         nlohmann::json j{{"requests", total},  {"ok", all.ok},    {"failures", all.failed},
                          {"bytes", all.bytes}, {"seconds", secs}, {"mb_per_s", mbps},
-                         {"latency_ms", {{"p50", p50}, {"p99", p99}}}};
+                         {"latency_ms", {{"p50", p50}, {"p99", p99}}},
+                         {"first_byte_ms",
+                          {{"p50", percentile(all.first_byte_ms, 0.50)},
+                           {"p99", percentile(all.first_byte_ms, 0.99)}}}};
         fmt::print("{}\n", j.dump());
     } else {
         fmt::print("{} {} requests, {} ok, {} failures, {} bytes in {:.3f} s ({:.1f} MB/s), latency ms "

@@ -48,7 +48,7 @@ lan_bytes() {
 # each round's p50 and p99, each round's p50 (last column), and the LAN
 # bytes per request over all rounds.  "local": every back-end serves every object
 # itself, the floor both other modes add to.
-declare -A P50 P99 LAN
+declare -A P50 P99 FB LAN
 modes=(local forward dtcp)
 for (( r=1; r<=LAT_ROUNDS; r++ )); do
     k=$(( (r - 1) % ${#modes[@]} ))
@@ -64,18 +64,20 @@ for (( r=1; r<=LAT_ROUNDS; r++ )); do
             after=$(lan_bytes)
             P50[$mode,$size]+="$(jq -r '.latency_ms.p50' <<<"$out") "
             P99[$mode,$size]+="$(jq -r '.latency_ms.p99' <<<"$out") "
+            FB[$mode,$size]+="$(jq -r '.first_byte_ms.p50' <<<"$out") "
             LAN[$mode,$size]=$(( ${LAN[$mode,$size]:-0} + after - before ))
         done
         servers_down
     done
 done
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-printf '%-8s %-8s %10s %10s %14s  %s\n' mode object p50_ms p99_ms lan_bytes/req "p50 of each round"
+printf '%-8s %-8s %10s %10s %12s %14s  %s\n' mode object p50_ms p99_ms 1st_byte_p50 lan_bytes/req \
+    "p50 of each round"
 for mode in "${modes[@]}"; do
     for size in 1k 10k 100k 1M; do
         # shellcheck disable=SC2086  # the lists split on purpose
-        printf '%-8s %-8s %10.3f %10.3f %14d  %s\n' "$mode" "$size" "$(median ${P50[$mode,$size]})" \
-            "$(median ${P99[$mode,$size]})" $(( LAN[$mode,$size] / (REQS * LAT_ROUNDS) )) \
+        printf '%-8s %-8s %10.3f %10.3f %12.3f %14d  %s\n' "$mode" "$size" "$(median ${P50[$mode,$size]})" \
+            "$(median ${P99[$mode,$size]})" "$(median ${FB[$mode,$size]})" $(( LAN[$mode,$size] / (REQS * LAT_ROUNDS) )) \
             "$(printf '%.2f ' ${P50[$mode,$size]})"
     done
 done
