@@ -48,7 +48,7 @@ echo nop > "$T/current_tracer"
 # function, which stalls an emulated guest.
 first=">"
 for f in dtcp_active_handoff dtcp_send_handoff dtcp_passive_build sock_alloc_file tcp_sendmsg dtcp_passive_finish \
-         dtcp_send_return dtcp_active_apply dtcp_unfreeze tcp_recvmsg; do
+         dtcp_send_return dtcp_active_apply dtcp_unfreeze tcp_recvmsg dtcp_forward_one; do
     if [ "$first" = ">" ]; then echo "$f" > "$T/set_ftrace_filter"; else echo "$f" >> "$T/set_ftrace_filter"; fi ||
         die "cannot trace $f (inlined in this build?)"
     first=">>"
@@ -62,6 +62,13 @@ echo 0 > "$T/tracing_on"
 echo
 echo "phases of the hand-offs among another ${TRACE_REQUESTS:-30} requests (function tracer):"
 awk -f "$DTCP_ROOT/tests/vm/timeline.awk" "$T/trace"
+# The active node forwards a client segment in the softirq of the packet's
+# arrival, which runs in whatever task sent it on this one machine: the
+# client's own, for its ACKs.
+echo
+echo "client segments the active node forwarded, by the task whose time it used:"
+grep ' dtcp_forward_one ' "$T/trace" |
+    awk '{ c = $1; sub(/-[0-9]+$/, "", c); n[c]++ } END { for (k in n) printf "  %-24s %d\n", k, n[k] }' | sort
 echo nop > "$T/current_tracer"	# clears the trace
 echo > "$T/set_ftrace_filter"
 cluster_down
