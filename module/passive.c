@@ -289,8 +289,8 @@ static void dtcp_passive_drain_soon(struct dtcp_conn *c, const struct dtcp_msg *
 	/* Queued: the timer's reference is ours until it is started again.
 	 * Running, or fired already: the finish is on its way. */
 	if (hrtimer_try_to_cancel(&c->drain) == 1) {
+		WRITE_ONCE(c->drain_acked, true);
 		hrtimer_start(&c->drain, ns_to_ktime(DTCP_DRAIN_SOON_NS), HRTIMER_MODE_REL_SOFT);
-		dtcp_stat_inc(c->dn, DTCP_STAT_DRAIN_ACKED);
 	}
 }
 
@@ -626,13 +626,19 @@ discard:
 static enum hrtimer_restart dtcp_drain_poll(struct hrtimer *t)
 {
 	struct dtcp_conn *c = container_of(t, struct dtcp_conn, drain);
+	bool drained = dtcp_passive_drained(c->sk);
 
-	if (!dtcp_passive_drained(c->sk) && !READ_ONCE(c->aborted) && !READ_ONCE(c->lost) &&
+	if (!drained && !READ_ONCE(c->aborted) && !READ_ONCE(c->lost) &&
 	    (READ_ONCE(c->sk->sk_state) == TCP_ESTABLISHED ||
 	     READ_ONCE(c->sk->sk_state) == TCP_CLOSE_WAIT) &&
 	    time_before(jiffies, c->drain_deadline)) {
 		hrtimer_forward_now(t, ns_to_ktime(DTCP_DRAIN_POLL_NS));
 		return HRTIMER_RESTART;
+	}
+	/* Counted once per drain that an ACK ended (the finish may poll again). */
+	if (drained && READ_ONCE(c->drain_acked)) {
+		WRITE_ONCE(c->drain_acked, false);
+		dtcp_stat_inc(c->dn, DTCP_STAT_DRAIN_ACKED);
 	}
 	queue_work(dtcp_wq, &c->finish_work);	/* takes over the timer's reference */
 	return HRTIMER_NORESTART;
