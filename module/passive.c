@@ -46,6 +46,12 @@ MODULE_PARM_DESC(return_tail_max, "bytes the passive node may return a connectio
 		 "acknowledged them (the active node sends them again if they were lost); 0: wait for every "
 		 "acknowledgement; at most 65535");
 
+/* Whether @tail unacknowledged response bytes may go back with a RETURN. */
+static bool dtcp_tail_may_go_back(u32 tail)
+{
+	return tail <= min(READ_ONCE(dtcp_return_tail_max), 0xffffU);
+}
+
 static struct proto dtcp_prot_passive;
 static void dtcp_passive_expedite(struct dtcp_conn *c);
 static void dtcp_passive_rtx(struct work_struct *w);
@@ -273,18 +279,17 @@ static void dtcp_passive_drain_soon(struct dtcp_conn *c, const struct dtcp_msg *
 {
 	const u8 *d = m->data;
 	struct tcphdr th;
-	u32 hlen, left;
+	u32 hlen;
 
 	if (m->data_len < sizeof(struct iphdr))
 		return;
-	hlen = (d[0] & 0xf) * 4;	/* the client's IP header, checked by the sender */
-	if (m->data_len < hlen + sizeof(th))
+	hlen = (d[0] & 0xf) * 4;	/* the client's IP header */
+	if (hlen < sizeof(struct iphdr) || m->data_len < hlen + sizeof(th))
 		return;
 	memcpy(&th, d + hlen, sizeof(th));	/* no alignment in a tunnel message */
 	if (!th.ack || th.rst)
 		return;
-	left = READ_ONCE(tcp_sk(c->sk)->write_seq) - ntohl(th.ack_seq);
-	if (left > min(READ_ONCE(dtcp_return_tail_max), 0xffffU))
+	if (!dtcp_tail_may_go_back(READ_ONCE(tcp_sk(c->sk)->write_seq) - ntohl(th.ack_seq)))
 		return;
 	/* Queued: the timer's reference is ours until it is started again.
 	 * Running, or fired already: the finish is on its way. */
@@ -469,7 +474,7 @@ static bool dtcp_passive_drained(const struct sock *sk)
 	u32 tail = READ_ONCE(tp->write_seq) - READ_ONCE(tp->snd_una);
 	u32 unread = READ_ONCE(tp->rcv_nxt) - READ_ONCE(tp->copied_seq);
 
-	if (tail && (tail > min(READ_ONCE(dtcp_return_tail_max), 0xffffU) ||
+	if (tail && (!dtcp_tail_may_go_back(tail) ||
 		     READ_ONCE(tp->snd_nxt) != READ_ONCE(tp->write_seq) ||
 		     !tcp_write_queue_empty(sk) || unread > DTCP_WIRE_MAX_UNREAD - tail))
 		return false;
