@@ -4,15 +4,44 @@
 # loaded and idle versus not loaded.
 #   BENCH_REQUESTS   requests per object size, mode and latency round (60)
 #   BENCH_LAT_ROUNDS latency rounds (3)
+#   BENCH_SIZES      object sizes measured ("1k 10k 100k 1M")
 #   BENCH_LAN_RATE   rate of every back-end's link, both ways (netem), e.g.
 #                    100mbit; unset, links run at the emulated machine's speed
 #   BENCH_ROUNDS     bulk runs per side, taken in turn (3), BENCH_SECONDS each (3)
+#   BENCH_CLIENT_CPU a CPU for the client alone, as if it were another
+#                    machine: the client process and the receive processing
+#                    of the packets it gets run there, everything else (the
+#                    router, the front-end, the back-ends, their servers) on
+#                    the other CPUs; unset, all share every CPU
 . "$DTCP_ROOT/tests/vm/lib.sh"
 . "$DTCP_ROOT/tests/vm/handoff-lib.sh"
 REQS=${BENCH_REQUESTS:-60}
 ROUNDS=${BENCH_ROUNDS:-3}
 LAT_ROUNDS=${BENCH_LAT_ROUNDS:-3}
+read -r -a SIZES <<<"${BENCH_SIZES:-1k 10k 100k 1M}"
 cluster_up 3
+
+cpus="every CPU shared"
+if [ -n "${BENCH_CLIENT_CPU:-}" ]; then
+    ncpu=$(nproc)
+    cc=$BENCH_CLIENT_CPU
+    if ! [[ $cc =~ ^[0-9]+$ ]] || (( cc >= ncpu )); then
+        die "BENCH_CLIENT_CPU=$cc: the guest's CPUs are 0-$((ncpu - 1))"
+    fi
+    (( ncpu >= 2 )) || die "BENCH_CLIENT_CPU needs at least 2 CPUs, the guest has $ncpu"
+    cmask=$(( 1 << cc )) rmask=$(( ((1 << ncpu) - 1) & ~(1 << cc) ))
+    # Receive processing (RPS): the client's packets where they arrive at the
+    # router, on the cluster's CPUs; the packets the client gets on its own.
+    in_ns "$NS_R" sh -c "printf %x $rmask >/sys/class/net/cl0/queues/rx-0/rps_cpus" ||
+        die "RPS on the router's client link"
+    in_ns "$NS_C" sh -c "printf %x $cmask >/sys/class/net/eth0/queues/rx-0/rps_cpus" ||
+        die "RPS on the client's link"
+    # This shell and all it starts from now on (servers, tools) on the
+    # cluster's CPUs; the client on its own.
+    taskset -p "$(printf %x $rmask)" $$ >/dev/null || die "taskset"
+    CLIENT_PREFIX=(taskset -c "$cc")
+    cpus="client on CPU $cc, the rest on CPU mask 0x$(printf %x $rmask)"
+fi
 
 if [ -n "${BENCH_LAN_RATE:-}" ]; then
     modprobe -q sch_netem || skip "netem is not available in this kernel"
@@ -23,7 +52,7 @@ if [ -n "${BENCH_LAN_RATE:-}" ]; then
             die "netem towards back-end $i"
     done
 fi
-echo "back-end links: ${BENCH_LAN_RATE:-unlimited}; $REQS requests per size and mode"
+echo "back-end links: ${BENCH_LAN_RATE:-unlimited}; $REQS requests per size and mode; $cpus"
 
 # Back-end LAN bytes: what back-ends send to other back-ends (tunnel
 # messages, forwarded fetches and their ACKs), counted by a tc filter.
@@ -55,7 +84,7 @@ for (( r=1; r<=LAT_ROUNDS; r++ )); do
     order=("${modes[@]:k}" "${modes[@]:0:k}")
     for mode in "${order[@]}"; do
         servers_up "$mode"
-        for size in 1k 10k 100k 1M; do
+        for size in "${SIZES[@]}"; do
             before=$(lan_bytes)
             # One connection; owners alternate, so two thirds of the
             # requests are for an object another node owns (remote).
@@ -74,7 +103,7 @@ median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int(
 printf '%-8s %-8s %10s %10s %12s %14s  %s\n' mode object p50_ms p99_ms 1st_byte_p50 lan_bytes/req \
     "p50 of each round"
 for mode in "${modes[@]}"; do
-    for size in 1k 10k 100k 1M; do
+    for size in "${SIZES[@]}"; do
         # shellcheck disable=SC2086  # the lists split on purpose
         printf '%-8s %-8s %10.3f %10.3f %12.3f %14d  %s\n' "$mode" "$size" "$(median ${P50[$mode,$size]})" \
             "$(median ${P99[$mode,$size]})" "$(median ${FB[$mode,$size]})" $(( LAN[$mode,$size] / (REQS * LAT_ROUNDS) )) \

@@ -131,9 +131,11 @@ no_client_retrans() {
     [ "$n" -eq 0 ] || die "the client sent $n segments again (sent back to the active node: $(sum_mod_stat seg_returned))"
 }
 
-# client ARGS...: dtcp-testcli from the client namespace to the VIP.
+# client ARGS...: dtcp-testcli from the client namespace to the VIP (run
+# through CLIENT_PREFIX, a command and its arguments, when set).
+CLIENT_PREFIX=()
 client() {
-    in_ns "$NS_C" timeout 600 "$TESTCLI" --host "$VIP" --port "$PORT" --timeout "${CLIENT_TIMEOUT:-60}" "$@"
+    in_ns "$NS_C" "${CLIENT_PREFIX[@]}" timeout 600 "$TESTCLI" --host "$VIP" --port "$PORT" --timeout "${CLIENT_TIMEOUT:-60}" "$@"
 }
 
 # cluster_down: stop the servers, remove the peers, and require every
