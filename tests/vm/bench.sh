@@ -12,7 +12,8 @@
 #                    machine: the client process and the receive processing
 #                    of the packets it gets run there, everything else (the
 #                    router, the front-end, the back-ends, their servers) on
-#                    the other CPUs; unset, all share every CPU
+#                    the other CPUs (latency rounds only); unset, all share
+#                    every CPU
 . "$DTCP_ROOT/tests/vm/lib.sh"
 . "$DTCP_ROOT/tests/vm/handoff-lib.sh"
 REQS=${BENCH_REQUESTS:-60}
@@ -110,6 +111,14 @@ for mode in "${modes[@]}"; do
             "$(printf '%.2f ' ${P50[$mode,$size]})"
     done
 done
+
+# The bulk rounds share every CPU again: a client pinned away from its own
+# receive processing measures the pinning.
+if [ -n "${BENCH_CLIENT_CPU:-}" ]; then
+    in_ns "$NS_R" sh -c "echo 0 >/sys/class/net/cl0/queues/rx-0/rps_cpus"
+    in_ns "$NS_C" sh -c "echo 0 >/sys/class/net/eth0/queues/rx-0/rps_cpus"
+    taskset -p "$(printf %x $(( (1 << ncpu) - 1 )))" $$ >/dev/null
+fi
 
 # Bulk throughput through back-end 1 (its own address, no hand-off), with
 # dtcp.ko loaded, configured and idle, and not loaded, ROUNDS times each:
