@@ -30,16 +30,19 @@ if [ -n "${BENCH_CLIENT_CPU:-}" ]; then
         die "BENCH_CLIENT_CPU=$cc: the guest's CPUs are 0-$((ncpu - 1))"
     fi
     (( ncpu >= 2 )) || die "BENCH_CLIENT_CPU needs at least 2 CPUs, the guest has $ncpu"
-    cmask=$(( 1 << cc )) rmask=$(( ((1 << ncpu) - 1) & ~(1 << cc) ))
-    # Receive processing (RPS): the client's packets where they arrive at the
-    # router, on the cluster's CPUs; the packets the client gets on its own.
-    in_ns "$NS_R" sh -c "printf %x $rmask >/sys/class/net/cl0/queues/rx-0/rps_cpus" ||
-        die "RPS on the router's client link"
-    in_ns "$NS_C" sh -c "printf %x $cmask >/sys/class/net/eth0/queues/rx-0/rps_cpus" ||
-        die "RPS on the client's link"
-    # This shell and all it starts from now on (servers, tools) on the
-    # cluster's CPUs; the client on its own.
-    taskset -p "$(printf %x $rmask)" $$ >/dev/null || die "taskset"
+    all=$(( (1 << ncpu) - 1 )) cmask=$(( 1 << cc )) rmask=$(( all & ~(1 << cc) ))
+    # cpu_split ROUTER CLIENT SHELL (CPU masks; RPS 0: where the packet
+    # arrives): receive processing of the client's packets at the router,
+    # of the packets it gets, and this shell with all it starts from then on
+    # (servers, tools).
+    cpu_split() {
+        in_ns "$NS_R" sh -c "printf %x $1 >/sys/class/net/cl0/queues/rx-0/rps_cpus" ||
+            die "RPS on the router's client link"
+        in_ns "$NS_C" sh -c "printf %x $2 >/sys/class/net/eth0/queues/rx-0/rps_cpus" ||
+            die "RPS on the client's link"
+        taskset -p "$(printf %x "$3")" $$ >/dev/null || die "taskset"
+    }
+    cpu_split "$rmask" "$cmask" "$rmask"
     CLIENT_PREFIX=(taskset -c "$cc")
     cpus="client on CPU $cc, the rest on CPU mask 0x$(printf %x $rmask)"
 fi
@@ -114,11 +117,7 @@ done
 
 # The bulk rounds share every CPU again: a client pinned away from its own
 # receive processing measures the pinning.
-if [ -n "${BENCH_CLIENT_CPU:-}" ]; then
-    in_ns "$NS_R" sh -c "echo 0 >/sys/class/net/cl0/queues/rx-0/rps_cpus"
-    in_ns "$NS_C" sh -c "echo 0 >/sys/class/net/eth0/queues/rx-0/rps_cpus"
-    taskset -p "$(printf %x $(( (1 << ncpu) - 1 )))" $$ >/dev/null
-fi
+[ -z "${BENCH_CLIENT_CPU:-}" ] || cpu_split 0 0 "$all"
 
 # Bulk throughput through back-end 1 (its own address, no hand-off), with
 # dtcp.ko loaded, configured and idle, and not loaded, ROUNDS times each:
