@@ -9,7 +9,6 @@
 #include "conn.h"
 
 struct workqueue_struct *dtcp_wq;
-struct workqueue_struct *dtcp_unbound_wq;
 
 unsigned int dtcp_max_conns = 4096;
 module_param_named(max_conns, dtcp_max_conns, uint, 0644);
@@ -47,8 +46,8 @@ static void dtcp_conn_free_work(struct work_struct *w)
 	 * reference: the memory goes after a grace period.  (The head is
 	 * free: the callback that dropped the tables' reference has run.) */
 	call_rcu(&c->rcu, dtcp_conn_free_rcu);
-	/* Safe from this work: module exit destroys both work queues,
-	 * waiting for them, then waits for the callback above. */
+	/* Safe from this work: module exit destroys dtcp_wq, waiting for it,
+	 * then waits for the callback above. */
 	if (holds_module)
 		module_put(THIS_MODULE);
 }
@@ -250,23 +249,12 @@ int __init dtcp_conn_init(void)
 		kmem_cache_destroy(dtcp_conn_cache);
 		return -ENOMEM;
 	}
-	/* Not bound, for the passive node's finish: queued from the softirq
-	 * of the client's ACK, it would take that CPU from whatever task the
-	 * ACK came in on (on one machine: the client, reading the response);
-	 * unbound, it goes to an idle CPU if there is one. */
-	dtcp_unbound_wq = alloc_workqueue("dtcp_unbound", WQ_UNBOUND | WQ_MEM_RECLAIM | WQ_HIGHPRI, 0);
-	if (!dtcp_unbound_wq) {
-		destroy_workqueue(dtcp_wq);
-		kmem_cache_destroy(dtcp_conn_cache);
-		return -ENOMEM;
-	}
 	return 0;
 }
 
 void dtcp_conn_exit(void)
 {
 	rcu_barrier();
-	destroy_workqueue(dtcp_unbound_wq);
 	destroy_workqueue(dtcp_wq);
 	rcu_barrier();	/* the frees the last works queued */
 	kmem_cache_destroy(dtcp_conn_cache);

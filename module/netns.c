@@ -126,7 +126,6 @@ static void dtcp_net_flush_conns(struct dtcp_net *dn)
 		dtcp_conn_put(c);
 	}
 	rcu_barrier();	/* the tables' references go after a grace period */
-	flush_workqueue(dtcp_unbound_wq);
 	flush_workqueue(dtcp_wq);
 }
 
