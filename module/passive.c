@@ -26,11 +26,6 @@
 #include "state.h"
 #include "tunnel.h"
 
-/* The drain's check while the response is on its way: a safety net only,
- * the client's ACK that ends the drain brings the check forward (drain_soon),
- * and each timer costs an interrupt on a busy CPU. */
-#define DTCP_DRAIN_WAIT_NS	(2 * NSEC_PER_MSEC)
-/* After that ACK, until Sp has processed it, or after a race in the finish. */
 #define DTCP_DRAIN_POLL_NS	(200 * NSEC_PER_USEC)
 /* After injecting the client's ACK that ends the drain: its processing by
  * Sp (in this CPU's receive backlog) comes first. */
@@ -270,14 +265,6 @@ void dtcp_passive_send_back(struct dtcp_net *dn, struct dtcp_conn *c, struct sk_
 {
 	if (dtcp_passive_sends_back(dn, c))
 		dtcp_tunnel_forward(dn, c, skb);
-}
-
-/* The drain stops early (ABORT, active node lost): its next check now, not at
- * the next poll.  A timer not started yet, or running, sees it by itself. */
-static void dtcp_passive_drain_now(struct dtcp_conn *c)
-{
-	if (hrtimer_try_to_cancel(&c->drain) == 1)
-		hrtimer_start(&c->drain, 0, HRTIMER_MODE_REL_SOFT);
 }
 
 /*
@@ -650,8 +637,7 @@ static enum hrtimer_restart dtcp_drain_poll(struct hrtimer *t)
 	    (READ_ONCE(c->sk->sk_state) == TCP_ESTABLISHED ||
 	     READ_ONCE(c->sk->sk_state) == TCP_CLOSE_WAIT) &&
 	    time_before(jiffies, c->drain_deadline)) {
-		hrtimer_forward_now(t, ns_to_ktime(READ_ONCE(c->drain_acked) ?
-						   DTCP_DRAIN_POLL_NS : DTCP_DRAIN_WAIT_NS));
+		hrtimer_forward_now(t, ns_to_ktime(DTCP_DRAIN_POLL_NS));
 		return HRTIMER_RESTART;
 	}
 	/* Counted once per drain that an ACK ended (the finish may poll again). */
@@ -780,7 +766,6 @@ static void dtcp_passive_abort(struct dtcp_net *dn, const struct dtcp_msg *m)
 		WRITE_ONCE(c->state, DTCP_CONN_RETURNED);
 	}
 	spin_unlock(&c->lock);
-	dtcp_passive_drain_now(c);
 	dtcp_conn_put(c);
 }
 
@@ -821,8 +806,6 @@ bool dtcp_passive_lost(struct dtcp_conn *c)
 	if (lost)
 		dtcp_state_reset(sk, &c->tuple, tcp_sk(sk)->snd_nxt);
 	release_sock(sk);
-	if (lost)
-		dtcp_passive_drain_now(c);
 	return lost;
 }
 
