@@ -36,19 +36,24 @@ void dtcp_hooks_exit(void)
 	static_key_deferred_flush(&dtcp_hooks_key);
 }
 
-/* The entry whose tuple this packet belongs to; @inbound: client -> us. */
-static struct dtcp_conn *dtcp_hook_lookup(struct dtcp_net *dn, struct sk_buff *skb, bool inbound)
+/*
+ * The entry whose tuple this packet belongs to; @inbound: client -> us.
+ * *@thp: its TCP header (in the packet, or copied to @buf), valid until
+ * the packet changes.
+ */
+static struct dtcp_conn *dtcp_hook_lookup(struct dtcp_net *dn, struct sk_buff *skb, bool inbound,
+					  struct tcphdr *buf, const struct tcphdr **thp)
 {
 	const struct iphdr *iph = ip_hdr(skb);
 	struct dtcp_tuple t;
-	struct tcphdr _th;
 	const struct tcphdr *th;
 
 	if (iph->protocol != IPPROTO_TCP || ip_is_fragment(iph))
 		return NULL;
-	th = skb_header_pointer(skb, ip_hdrlen(skb), sizeof(_th), &_th);
+	th = skb_header_pointer(skb, ip_hdrlen(skb), sizeof(*buf), buf);
 	if (!th)
 		return NULL;
+	*thp = th;
 	memset(&t, 0, sizeof(t));
 	if (inbound) {
 		t.caddr = iph->saddr;
@@ -78,13 +83,11 @@ static bool dtcp_active_diverting(const struct dtcp_conn *c, u8 state)
 
 /* How far the client has received: for a reset it accepts, should the
  * passive node be lost (a race between CPUs only loses a newer value). */
-static void dtcp_note_client_ack(struct dtcp_conn *c, struct sk_buff *skb)
+static void dtcp_note_client_ack(struct dtcp_conn *c, const struct tcphdr *th)
 {
-	struct tcphdr _th;
-	const struct tcphdr *th = skb_header_pointer(skb, ip_hdrlen(skb), sizeof(_th), &_th);
 	u32 ack;
 
-	if (!th || !th->ack || th->rst)
+	if (!th->ack || th->rst)
 		return;
 	ack = ntohl(th->ack_seq);
 	if (!READ_ONCE(c->client_acked) || after(ack, READ_ONCE(c->client_ack))) {
@@ -93,34 +96,28 @@ static void dtcp_note_client_ack(struct dtcp_conn *c, struct sk_buff *skb)
 	}
 }
 
-static bool dtcp_is_fin(struct sk_buff *skb)
-{
-	struct tcphdr _th;
-	const struct tcphdr *th = skb_header_pointer(skb, ip_hdrlen(skb), sizeof(_th), &_th);
-
-	return th && th->fin;
-}
-
 static unsigned int dtcp_hook_in(void *priv, struct sk_buff *skb,
 				 const struct nf_hook_state *state)
 {
 	struct dtcp_net *dn = priv;
+	const struct tcphdr *th;
+	struct tcphdr buf;
 	struct dtcp_conn *c;
 	unsigned int verdict = NF_ACCEPT;
 	u8 st;
 
 	if (!static_branch_unlikely(&dtcp_hooks_key.key))
 		return NF_ACCEPT;
-	c = dtcp_hook_lookup(dn, skb, true);
+	c = dtcp_hook_lookup(dn, skb, true, &buf, &th);
 	if (!c)
 		return NF_ACCEPT;
-	if (c->role == DTCP_ROLE_ACTIVE && READ_ONCE(c->fin_pending) && dtcp_is_fin(skb))
+	if (c->role == DTCP_ROLE_ACTIVE && READ_ONCE(c->fin_pending) && th->fin)
 		WRITE_ONCE(c->fin_pending, false);	/* Sa may answer it */
 	st = READ_ONCE(c->state);
 	if (c->role == DTCP_ROLE_ACTIVE && dtcp_active_diverting(c, st)) {
 		if (skb->dev && READ_ONCE(c->in_ifindex) != skb->dev->ifindex)
 			WRITE_ONCE(c->in_ifindex, skb->dev->ifindex);
-		dtcp_note_client_ack(c, skb);
+		dtcp_note_client_ack(c, th);
 		/* Returned already (being applied): kept for Sa, not sent away. */
 		if (st == DTCP_CONN_RETURNING)
 			dtcp_tunnel_keep(dn, c, skb);
@@ -140,13 +137,15 @@ static unsigned int dtcp_hook_out(void *priv, struct sk_buff *skb,
 				  const struct nf_hook_state *state)
 {
 	struct dtcp_net *dn = priv;
+	const struct tcphdr *th;
+	struct tcphdr buf;
 	struct dtcp_conn *c;
 	unsigned int verdict = NF_ACCEPT;
 	u8 st;
 
 	if (!static_branch_unlikely(&dtcp_hooks_key.key))
 		return NF_ACCEPT;
-	c = dtcp_hook_lookup(dn, skb, false);
+	c = dtcp_hook_lookup(dn, skb, false, &buf, &th);
 	if (!c)
 		return NF_ACCEPT;
 	st = READ_ONCE(c->state);
