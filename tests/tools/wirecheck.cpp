@@ -35,8 +35,13 @@ void FlowChecker::feed(const Segment& s)
             tsval_ = s.tsval;
         return;  // a SYN's window is never scaled
     }
-    if (s.rst)
+    if (s.rst) {
+        if (clean_close_)
+            violation(s, "the server side reset the connection");
         return;  // a reset carries no timestamp and may acknowledge anything
+    }
+    if (s.fin && clean_close_ && !peer_fin_)
+        violation(s, "the server side sent FIN before the client did");
     if (s.tsval) {
         n_ts_++;
         if (tsval_ && before(*s.tsval, *tsval_))
@@ -97,6 +102,7 @@ bool parse_ip(const uint8_t* p, size_t len, Parsed& out)
     uint8_t flags = t[13];
     s.syn = flags & 0x02;
     s.rst = flags & 0x04;
+    s.fin = flags & 0x01;
     s.ack_flag = flags & 0x10;
     s.window = be16(t + 14);
     s.payload = total > ihl + doff ? static_cast<uint32_t>(total - ihl - doff) : 0;
@@ -121,7 +127,7 @@ bool parse_ip(const uint8_t* p, size_t len, Parsed& out)
 
 }  // namespace
 
-FlowReports check_capture(const std::string& path, Endpoint server)
+FlowReports check_capture(const std::string& path, Endpoint server, bool clean_close)
 {
     char err[PCAP_ERRBUF_SIZE] = {};
     std::unique_ptr<pcap_t, decltype(&pcap_close)> pc(pcap_open_offline(path.c_str(), err), &pcap_close);
@@ -139,6 +145,13 @@ FlowReports check_capture(const std::string& path, Endpoint server)
         throw std::runtime_error(fmt::format("{}: link type {} is not supported", path, link));
 
     std::map<Endpoint, FlowChecker> flows;
+    // A connection first seen mid-way (no SYN in the capture) is checked too.
+    auto flow = [&flows, clean_close](const Endpoint& ep) -> FlowChecker& {
+        auto [it, fresh] = flows.try_emplace(ep);
+        if (fresh)
+            it->second.set_clean_close(clean_close);
+        return it->second;
+    };
     FlowReports out;
     auto report = [&out](const Endpoint& ep, const FlowChecker& f) {
         out.emplace_back(ep, FlowReport{f.segments(), f.checked_tsvals(), f.violations()});
@@ -161,17 +174,20 @@ FlowReports check_capture(const std::string& path, Endpoint server)
             if (p.seg.syn && !p.seg.ack_flag) {
                 FlowChecker fresh;
                 fresh.set_peer_offered_wscale(p.seg.wscale.has_value());
+                fresh.set_clean_close(clean_close);
                 // The port again: the earlier connection ended; its report stays.
                 auto it = flows.find(p.src);
                 if (it != flows.end() && it->second.segments())
                     report(it->first, it->second);
                 flows[p.src] = fresh;
+            } else if (p.seg.fin) {
+                flow(p.src).peer_fin();
             }
             continue;
         }
         if (p.src.addr != server.addr || p.src.port != server.port)
             continue;
-        flows[p.dst].feed(p.seg);
+        flow(p.dst).feed(p.seg);
     }
     if (r == -1)
         throw std::runtime_error(fmt::format("{}: {}", path, pcap_geterr(pc.get())));

@@ -7,6 +7,12 @@
 //    never moves left (a shrinking window).
 // A frozen socket that leaked a segment would show as one of these (its
 // TSval, ack and window are those of the moment it froze).
+// With the clean-close check on (a client that closes every connection
+// itself, after its last response):
+//  - the server side sends no RST;
+//  - the server side sends no FIN before the client's FIN.
+// A hand-off mechanism that let a socket it discards reset or close the
+// connection would show here.
 #pragma once
 
 #include <algorithm>
@@ -21,7 +27,7 @@ namespace dtcp::test {
 struct Segment {
     uint32_t seq = 0, ack = 0;
     uint16_t window = 0;  // as on the wire (unscaled)
-    bool syn = false, ack_flag = false, rst = false;
+    bool syn = false, ack_flag = false, rst = false, fin = false;
     std::optional<uint32_t> tsval;
     std::optional<uint8_t> wscale;  // window scale option (SYN only)
     uint32_t payload = 0;
@@ -35,6 +41,11 @@ public:
     // Whether the other side offered window scaling (in its SYN): only then
     // does this side's own shift apply.
     void set_peer_offered_wscale(bool on) { peer_ws_ = on; }
+    // Whether a server RST, or a server FIN before the client's, is a
+    // violation (the client closes every connection itself).
+    void set_clean_close(bool on) { clean_close_ = on; }
+    // The client sent its FIN: from now on a server FIN is the answer to it.
+    void peer_fin() { peer_fin_ = true; }
     const std::vector<std::string>& violations() const { return violations_; }
     uint64_t segments() const { return n_; }
     uint64_t checked_tsvals() const { return n_ts_; }
@@ -42,7 +53,7 @@ public:
 private:
     void violation(const Segment& s, std::string what);
     uint64_t n_ = 0, n_ts_ = 0;
-    bool peer_ws_ = false, syn_seen_ = false;
+    bool peer_ws_ = false, syn_seen_ = false, clean_close_ = false, peer_fin_ = false;
     uint8_t shift_ = 0;
     std::optional<uint32_t> tsval_, ack_, edge_;
     uint16_t tsval_id_ = 0;  // IP id of the segment that carried tsval_
@@ -65,8 +76,8 @@ struct FlowReport {
 // by client endpoint, in the order the connections were last opened; a
 // client port used again (a new SYN) starts a new connection, the earlier
 // one keeps its report.  Throws std::runtime_error when the file cannot be
-// read.
+// read.  @clean_close turns on the clean-close check for every connection.
 using FlowReports = std::vector<std::pair<Endpoint, FlowReport>>;
-FlowReports check_capture(const std::string& path, Endpoint server);
+FlowReports check_capture(const std::string& path, Endpoint server, bool clean_close = false);
 
 }  // namespace dtcp::test

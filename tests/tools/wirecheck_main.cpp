@@ -1,5 +1,6 @@
 // dtcp-wirecheck: checks a capture taken at the client against the
-// invariants of DESIGN 4.2 (see wirecheck.hpp).  Exit status: 0 none
+// invariants of DESIGN 4.2 (see wirecheck.hpp), the clean-close check
+// with --clean-close.  Exit status: 0 none
 // violated, 1 a violation (each printed), 2 bad usage or unreadable file.
 #include <arpa/inet.h>
 
@@ -15,15 +16,20 @@ using namespace dtcp::test;
 int main(int argc, char** argv)
 {
     CLI::App app{"dtcp-wirecheck: TSval, acknowledgement and receive window of the server side of every "
-                 "connection in a capture never go backwards."};
+                 "connection in a capture never go backwards; with --clean-close, no server RST and no server FIN "
+                 "before the client's."};
     std::string file, addr;
     uint16_t port = 80;
     uint64_t min_segments = 1;
+    bool clean_close = false;
     app.add_option("capture", file, "pcap file")->required();
     app.add_option("--server", addr, "server (virtual) IPv4 address")->required();
     app.add_option("--port", port, "server port")->capture_default_str();
     app.add_option("--min-segments", min_segments, "fail if fewer server segments were seen")
         ->capture_default_str();
+    app.add_flag("--clean-close", clean_close,
+                 "the client closes every connection itself: a server RST, or a server FIN before the "
+                 "client's, is a violation");
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -37,7 +43,7 @@ int main(int argc, char** argv)
     server.port = port;
     FlowReports flows;
     try {
-        flows = check_capture(file, server);
+        flows = check_capture(file, server, clean_close);
     } catch (const std::exception& e) {
         fmt::print(stderr, "dtcp-wirecheck: {}\n", e.what());
         return 2;

@@ -83,6 +83,46 @@ TEST_CASE("Each invariant violation is reported", "[wirecheck]")
     }
 }
 
+TEST_CASE("With the clean-close check, a server RST or early FIN is a violation", "[wirecheck]")
+{
+    Segment fin = seg(1000, 512, 110);
+    fin.fin = true;
+    Segment rst;
+    rst.rst = true;
+    SECTION("a reset")
+    {
+        auto f = after_handshake(0);
+        f.set_clean_close(true);
+        f.feed(seg(1000, 512, 100));
+        f.feed(rst);
+        REQUIRE(f.violations().size() == 1);
+        CHECK(f.violations()[0].find("the server side reset the connection") != std::string::npos);
+    }
+    SECTION("a FIN before the client's")
+    {
+        auto f = after_handshake(0);
+        f.set_clean_close(true);
+        f.feed(fin);
+        REQUIRE(f.violations().size() == 1);
+        CHECK(f.violations()[0].find("sent FIN before the client did") != std::string::npos);
+    }
+    SECTION("a FIN answering the client's")
+    {
+        auto f = after_handshake(0);
+        f.set_clean_close(true);
+        f.peer_fin();
+        f.feed(fin);
+        CHECK(f.violations().empty());
+    }
+    SECTION("without the check, neither is judged")
+    {
+        auto f = after_handshake(0);
+        f.feed(fin);
+        f.feed(rst);
+        CHECK(f.violations().empty());
+    }
+}
+
 TEST_CASE("Sequence numbers and TSvals compare across the wrap", "[wirecheck]")
 {
     auto f = after_handshake(0, 0xfffffff0u);
@@ -147,10 +187,19 @@ TEST_CASE("A capture file is read and checked per connection", "[wirecheck]")
     frame(false, 0x02, 0, 64240, 2, 7);       // the same client port again
     frame(true, 0x12, 1, 65160, 5, 7);        // a new connection: its own clock
     frame(true, 0x10, 100, 500, 6, -1);
+    frame(false, 0x11, 100, 64240, 3, -1);    // the client closes
+    frame(true, 0x11, 101, 500, 7, -1);       // and the server answers
     pcap_dump_close(d);
     pcap_close(dead);
 
     inet_pton(AF_INET, "198.18.0.100", &vip);
+    // The client's FIN came first: a clean close, whether judged or not.
+    for (bool clean : {false, true}) {
+        auto again = check_capture(path, Endpoint{vip, 80}, clean);
+        REQUIRE(again.size() == 2);
+        CHECK(again[1].second.segments == 3);
+        CHECK(again[1].second.violations.empty());
+    }
     auto flows = check_capture(path, Endpoint{vip, 80});
     ::unlink(path);
     // The port's first connection keeps its report (and its violations)
@@ -163,7 +212,7 @@ TEST_CASE("A capture file is read and checked per connection", "[wirecheck]")
     CHECK(r.violations[0].find("TSval went back from 60 to 55") != std::string::npos);
     CHECK(r.violations[1].find("receive window shrank") != std::string::npos);
     CHECK(flows[1].first.port == 40000);
-    CHECK(flows[1].second.segments == 2);
+    CHECK(flows[1].second.segments == 3);
     CHECK(flows[1].second.violations.empty());
 
     CHECK_THROWS_AS(check_capture("/nonexistent/capture.pcap", Endpoint{vip, 80}), std::runtime_error);

@@ -2,9 +2,12 @@
 # while connections are handed back and forth among three back-ends (mixed
 # sizes, pipelining) is checked by dtcp-wirecheck: on every connection the
 # server side's TSval, acknowledgement number and receive-window right edge
-# never go backwards, whichever back-end sends.  A frozen socket leaking a
+# never go backwards, whichever back-end sends; and, the client closing
+# every connection itself, the server side sends no RST and no FIN before
+# the client's (--clean-close).  A frozen socket leaking a
 # segment, a passive socket starting with a smaller window or an older
-# clock, would each show here.  The LAN keeps each back-end's packets in
+# clock, a discarded socket resetting or closing the connection, would each
+# show here.  The LAN keeps each back-end's packets in
 # order (lan_in_order): what goes back here is what a server sent.
 . "$DTCP_ROOT/tests/vm/lib.sh"
 . "$DTCP_ROOT/tests/vm/handoff-lib.sh"
@@ -28,7 +31,7 @@ log "hand-offs: $handoffs; servers: $(srv_line 1) / $(srv_line 2) / $(srv_line 3
 # At least two server segments per request (600): the capture saw the
 # traffic.  It sees GSO packets, not wire segments, and a header leaves
 # with its body: a 300 KiB response can be a handful of packets.
-if ! out=$("$WIRECHECK" "$cap" --server "$VIP" --port "$PORT" --min-segments 1200); then
+if ! out=$("$WIRECHECK" "$cap" --server "$VIP" --port "$PORT" --min-segments 1200 --clean-close); then
     [ -n "${DTCP_OUT:-}" ] && cp "$cap" "$DTCP_OUT/t-ho-wire.pcap"
     die "invariants violated on the wire: $out"
 fi
