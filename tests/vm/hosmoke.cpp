@@ -2,7 +2,7 @@
 // kernel scenarios (the full test server lives in tests/tools).
 //
 //   serve --node N [--port P] [--fault-accepts K] [--answer-ms MS] [--hold-ms MS]
-//         [--blocking-acceptors N]
+//         [--blocking-acceptors N] [--write-away-ms MS]
 //                                 keep-alive server; a request owned by another
 //                                 node is handed to it with DTCP_IOC_HANDOFF;
 //                                 hand-offs from other nodes are accepted and served;
@@ -14,8 +14,16 @@
 //                                 --blocking-acceptors N: N threads wait in a blocking
 //                                 ACCEPT (no poll); each counts the sleeps beyond the
 //                                 one its hand-off ended (extra_sleeps)
-//   get --host H --owners 1,2,3 --count K --size S [--pipeline D]
-//       requests "GET <size> <seed> <owner>\n", verifies every byte
+//                                 --write-away-ms MS: MS into each hand-off this node
+//                                 makes, a second thread writes to the handed-out
+//                                 socket: a non-blocking write must fail with EAGAIN,
+//                                 a blocking one ("AWAY <seed>\n") must wait until the
+//                                 connection is back (counted as away); needs the
+//                                 passive node's --hold-ms to exceed MS
+//   get --host H --owners 1,2,3 --count K --size S [--pipeline D] [--expect-away M]
+//       requests "GET <size> <seed> <owner>\n", verifies every byte; an
+//       "AWAY <seed>\n" line must directly follow the response to <seed>;
+//       exactly M of them must come (default 0)
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -84,12 +92,12 @@ bool respond(int fd, uint64_t size, uint64_t seed)
     return true;
 }
 
-unsigned g_node, g_fault_accepts, g_answer_ms, g_hold_ms, g_blocking;
+unsigned g_node, g_fault_accepts, g_answer_ms, g_hold_ms, g_blocking, g_write_away_ms;
 std::string g_stats;
 std::atomic<unsigned long> g_local{0}, g_handed{0}, g_fallback{0}, g_served{0}, g_bad{0},
-    g_faulted{0}, g_extra_sleeps{0};
+    g_faulted{0}, g_extra_sleeps{0}, g_away{0};
 
-// "local L handed H fallback F served S bad B faulted X extra_sleeps E",
+// "local L handed H fallback F served S bad B faulted X extra_sleeps E away A",
 // rewritten after every request.
 void write_stats()
 {
@@ -99,12 +107,50 @@ void write_stats()
     if (FILE* f = std::fopen(tmp.c_str(), "w")) {
         std::fprintf(f,
                      "local %lu handed %lu fallback %lu served %lu bad %lu faulted %lu "
-                     "extra_sleeps %lu\n",
+                     "extra_sleeps %lu away %lu\n",
                      g_local.load(), g_handed.load(), g_fallback.load(), g_served.load(),
-                     g_bad.load(), g_faulted.load(), g_extra_sleeps.load());
+                     g_bad.load(), g_faulted.load(), g_extra_sleeps.load(), g_away.load());
         std::fclose(f);
         std::rename(tmp.c_str(), g_stats.c_str());
     }
+}
+
+using Clock = std::chrono::steady_clock;
+
+// DESIGN 4.2: writes on a handed-out socket cannot corrupt the stream.
+// Runs g_write_away_ms into the hand-off of @fd that started at @start,
+// while the passive node holds the connection (its --hold-ms is longer):
+// a non-blocking write must fail with EAGAIN and a blocking one must not
+// return before the passive node can have sent the connection back.
+void write_while_away(int fd, Clock::time_point start, unsigned long long seed)
+{
+    std::this_thread::sleep_until(start + std::chrono::milliseconds(g_write_away_ms));
+    bool ok = true;
+    ssize_t n = ::send(fd, "X", 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n >= 0) {
+        std::fprintf(stderr, "node %u: a non-blocking write on a handed-out socket took %zd byte\n", g_node, n);
+        ok = false;
+    } else if (errno != EAGAIN) {
+        std::fprintf(stderr, "node %u: a non-blocking write on a handed-out socket: %s, not EAGAIN\n", g_node,
+                     std::strerror(errno));
+        ok = false;
+    }
+    std::string marker = "AWAY " + std::to_string(seed) + "\n";
+    if (!write_all(fd, marker.data(), marker.size())) {
+        std::fprintf(stderr, "node %u: a blocking write on a handed-out socket: %s\n", g_node,
+                     std::strerror(errno));
+        ok = false;
+    }
+    auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
+    if (waited < g_hold_ms) {
+        std::fprintf(stderr, "node %u: a blocking write on a handed-out socket returned %lld ms into "
+                     "the hand-off, the passive node holds it %u ms\n", g_node, (long long)waited, g_hold_ms);
+        ok = false;
+    }
+    if (ok)
+        g_away++;
+    else
+        g_bad++;
 }
 
 void serve_conn(int fd)
@@ -134,7 +180,15 @@ void serve_conn(int fd)
             h.request = reinterpret_cast<uintptr_t>(line.data());
             h.request_len = uint32_t(line.size());
             h.timeout_ms = g_answer_ms;
-            if (ioctl(ctl, DTCP_IOC_HANDOFF, &h) == 0) {
+            std::thread writer;
+            if (g_write_away_ms)
+                writer = std::thread(write_while_away, fd, Clock::now(), seed);
+            int r = ioctl(ctl, DTCP_IOC_HANDOFF, &h);
+            int err = errno;
+            if (writer.joinable())
+                writer.join();
+            errno = err;
+            if (r == 0) {
                 g_handed++;
                 write_stats();
                 continue;
@@ -378,7 +432,7 @@ int serve(uint16_t port)
 }
 
 int get(const char* host, uint16_t port, std::vector<unsigned> owners, unsigned count,
-        uint64_t size, unsigned depth, uint64_t seed0)
+        uint64_t size, unsigned depth, uint64_t seed0, unsigned expect_away)
 {
     int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in sa{};
@@ -391,7 +445,7 @@ int get(const char* host, uint16_t port, std::vector<unsigned> owners, unsigned 
     }
     std::string buf;
     std::vector<char> in(65536);
-    unsigned sent = 0;
+    unsigned sent = 0, away = 0;
     for (unsigned i = 0; i < count; i++) {
         while (sent < count && sent < i + depth) {
             std::string req = "GET " + std::to_string(size) + " " + std::to_string(seed0 + sent) +
@@ -401,13 +455,33 @@ int get(const char* host, uint16_t port, std::vector<unsigned> owners, unsigned 
             sent++;
         }
         size_t nl;
-        while ((nl = buf.find('\n')) == std::string::npos) {
-            ssize_t r = ::read(fd, in.data(), in.size());
-            if (r <= 0) {
+        auto line = [&]() {
+            while ((nl = buf.find('\n')) == std::string::npos) {
+                ssize_t r = ::read(fd, in.data(), in.size());
+                if (r <= 0)
+                    return false;
+                buf.append(in.data(), size_t(r));
+            }
+            return true;
+        };
+        if (!line()) {
+            std::fprintf(stderr, "request %u: connection ended before the reply\n", i);
+            return 1;
+        }
+        if (buf.compare(0, 5, "AWAY ") == 0) {
+            // Written on the active node while the previous response was
+            // served elsewhere: it must follow that response.
+            if (i == 0 || buf.substr(0, nl) != "AWAY " + std::to_string(seed0 + i - 1)) {
+                std::fprintf(stderr, "request %u: '%s' where the reply or 'AWAY %llu' belongs\n", i,
+                             buf.substr(0, nl).c_str(), (unsigned long long)(seed0 + i - 1));
+                return 1;
+            }
+            away++;
+            buf.erase(0, nl + 1);
+            if (!line()) {
                 std::fprintf(stderr, "request %u: connection ended before the reply\n", i);
                 return 1;
             }
-            buf.append(in.data(), size_t(r));
         }
         if (buf.substr(0, nl) != "OK " + std::to_string(size)) {
             std::fprintf(stderr, "request %u: bad reply line '%s'\n", i, buf.substr(0, nl).c_str());
@@ -435,8 +509,31 @@ int get(const char* host, uint16_t port, std::vector<unsigned> owners, unsigned 
             buf.append(in.data(), size_t(r));
         }
     }
+    if (count && away < expect_away) {
+        // The marker after the last response.
+        std::string want = "AWAY " + std::to_string(seed0 + count - 1) + "\n";
+        pollfd p{fd, POLLIN, 0};
+        while (buf.size() < want.size() && ::poll(&p, 1, 10000) == 1) {
+            ssize_t r = ::read(fd, in.data(), in.size());
+            if (r <= 0)
+                break;
+            buf.append(in.data(), size_t(r));
+        }
+        if (buf == want) {
+            away++;
+            buf.clear();
+        }
+    }
+    if (!buf.empty()) {
+        std::fprintf(stderr, "after the last reply: '%s', bytes nobody asked for\n", buf.c_str());
+        return 1;
+    }
+    if (away != expect_away) {
+        std::fprintf(stderr, "%u away markers, %u expected\n", away, expect_away);
+        return 1;
+    }
     ::close(fd);
-    std::printf("ok %u requests of %llu bytes\n", count, (unsigned long long)size);
+    std::printf("ok %u requests of %llu bytes, %u away markers\n", count, (unsigned long long)size, away);
     return 0;
 }
 
@@ -450,7 +547,7 @@ int main(int argc, char** argv)
     const char* host = "127.0.0.1";
     uint16_t port = 80;
     std::vector<unsigned> owners{1};
-    unsigned count = 1, depth = 1;
+    unsigned count = 1, depth = 1, expect_away = 0;
     uint64_t size = 1000, seed = 1;
     for (int i = 2; i + 1 < argc; i += 2) {
         std::string k = argv[i], v = argv[i + 1];
@@ -462,10 +559,12 @@ int main(int argc, char** argv)
         else if (k == "--size") size = std::stoull(v);
         else if (k == "--seed") seed = std::stoull(v);
         else if (k == "--pipeline") depth = unsigned(std::stoul(v));
+        else if (k == "--expect-away") expect_away = unsigned(std::stoul(v));
         else if (k == "--fault-accepts") g_fault_accepts = unsigned(std::stoul(v));
         else if (k == "--answer-ms") g_answer_ms = unsigned(std::stoul(v));
         else if (k == "--hold-ms") g_hold_ms = unsigned(std::stoul(v));
         else if (k == "--blocking-acceptors") g_blocking = unsigned(std::stoul(v));
+        else if (k == "--write-away-ms") g_write_away_ms = unsigned(std::stoul(v));
         else if (k == "--owners") {
             owners.clear();
             for (size_t p = 0; p < v.size();) {
@@ -481,6 +580,6 @@ int main(int argc, char** argv)
     if (cmd == "serve")
         return serve(port);
     if (cmd == "get")
-        return get(host, port, owners, count, size, depth ? depth : 1, seed);
+        return get(host, port, owners, count, size, depth ? depth : 1, seed, expect_away);
     return 2;
 }
