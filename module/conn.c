@@ -9,7 +9,6 @@
 #include "conn.h"
 
 struct workqueue_struct *dtcp_wq;
-struct workqueue_struct *dtcp_ret_wq;
 
 unsigned int dtcp_max_conns = 4096;
 module_param_named(max_conns, dtcp_max_conns, uint, 0644);
@@ -246,17 +245,7 @@ int __init dtcp_conn_init(void)
 	 * receive, usually right after the sender went to sleep there) instead
 	 * of waking another, possibly idle, CPU. */
 	dtcp_wq = alloc_workqueue("dtcp", WQ_MEM_RECLAIM | WQ_HIGHPRI, 0);
-	/* The passive node's finish, queued where the ACK that ends a drain
-	 * arrives: where the client's own task may be reading the response
-	 * (its ACK's receive runs in its task on a machine that hosts both).
-	 * Not bound, so that the scheduler may start it on an idle CPU
-	 * rather than take that one from its task. */
-	dtcp_ret_wq = alloc_workqueue("dtcp_ret", WQ_MEM_RECLAIM | WQ_HIGHPRI | WQ_UNBOUND, 0);
-	if (!dtcp_wq || !dtcp_ret_wq) {
-		if (dtcp_wq)
-			destroy_workqueue(dtcp_wq);
-		if (dtcp_ret_wq)
-			destroy_workqueue(dtcp_ret_wq);
+	if (!dtcp_wq) {
 		kmem_cache_destroy(dtcp_conn_cache);
 		return -ENOMEM;
 	}
@@ -265,7 +254,6 @@ int __init dtcp_conn_init(void)
 
 void dtcp_conn_exit(void)
 {
-	destroy_workqueue(dtcp_ret_wq);
 	rcu_barrier();
 	destroy_workqueue(dtcp_wq);
 	rcu_barrier();	/* the frees the last works queued */

@@ -147,7 +147,7 @@ void dtcp_conn_flush(struct dtcp_net *dn);
 
 int dtcp_conn_init(void);
 void dtcp_conn_exit(void);
-extern struct workqueue_struct *dtcp_wq, *dtcp_ret_wq;
+extern struct workqueue_struct *dtcp_wq;
 
 /* Active side: handed out, or on its way out (after the capture) or back. */
 static inline bool dtcp_active_busy(u8 st)

@@ -125,7 +125,6 @@ static void dtcp_net_flush_conns(struct dtcp_net *dn)
 			dtcp_passive_flush_one(c);
 		dtcp_conn_put(c);
 	}
-	flush_workqueue(dtcp_ret_wq);
 	rcu_barrier();	/* the tables' references go after a grace period */
 	flush_workqueue(dtcp_wq);
 }

@@ -505,7 +505,7 @@ static void dtcp_passive_data_ready(struct sock *sk)
 	/* Cancelled while queued: its reference is ours to pass to the work.
 	 * Running or done already: it ends the drain itself. */
 	if (hrtimer_try_to_cancel(&c->drain) == 1)
-		queue_work(dtcp_ret_wq, &c->finish_work);
+		queue_work(dtcp_wq, &c->finish_work);
 }
 
 /* Called with Sp locked (so that no callback runs meanwhile). */
@@ -645,7 +645,7 @@ static enum hrtimer_restart dtcp_drain_poll(struct hrtimer *t)
 		WRITE_ONCE(c->drain_acked, false);
 		dtcp_stat_inc(c->dn, DTCP_STAT_DRAIN_ACKED);
 	}
-	queue_work(dtcp_ret_wq, &c->finish_work);	/* takes over the timer's reference */
+	queue_work(dtcp_wq, &c->finish_work);	/* takes over the timer's reference */
 	return HRTIMER_NORESTART;
 }
 
