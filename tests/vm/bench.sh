@@ -110,7 +110,6 @@ lan_bytes() {
 # itself, the floor both other modes add to.
 declare -A P50 P99 FB LAN
 modes=(local forward dtcp)
-rotate() { local k=$1; shift; local a=("$@"); k=$(( k % ${#a[@]} )); echo "${a[@]:k}" "${a[@]:0:k}"; }
 for (( r=1; r<=LAT_ROUNDS; r++ )); do
     read -r -a arr_order <<<"$(rotate $((r - 1)) "${ARRS[@]}")"
     for arr in "${arr_order[@]}"; do
@@ -135,7 +134,6 @@ for (( r=1; r<=LAT_ROUNDS; r++ )); do
         done
     done
 done
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 printf '%-7s %-8s %-8s %10s %10s %12s %14s  %s\n' cpus mode object p50_ms p99_ms 1st_byte_p50 lan_bytes/req \
     "p50 of each round"
 for arr in "${ARRS[@]}"; do

@@ -252,3 +252,10 @@ node_dies_mid_response() {
     [ "$RESET_MS" -le $((RESET_BOUND_S * 1000)) ] ||
         die "the reset took ${RESET_MS} ms (bound ${RESET_BOUND_S} s)"
 }
+
+# For the measuring scripts (bench.sh, client-wait.sh).
+# rotate K WORD...: the words rotated left by K (an order that changes from
+# round to round, so that a drift of the machine's speed favours none).
+rotate() { local k=$1; shift; local a=("$@"); k=$(( k % ${#a[@]} )); echo "${a[@]:k}" "${a[@]:0:k}"; }
+# median NUMBER...: their median (the lower middle one of an even count).
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
