@@ -81,15 +81,15 @@ preempted() {
 }
 declare -A LAT1 LAT2 FIRST LAST PRE INV WHO WORK
 modes=(forward dtcp local)
-rotate() { local k=$1; shift; local a=("$@"); k=$(( k % ${#a[@]} )); echo "${a[@]:k}" "${a[@]:0:k}"; }
 for (( r=1; r<=ROUNDS; r++ )); do
     read -r -a order <<<"$(rotate $((r - 1)) "${modes[@]}")"
     for mode in "${order[@]}"; do
         servers_up "$mode"
         client --conns 1 --requests 6 --owners 1,2,3 --sizes "$SIZE" >/dev/null || die "$mode: warm-up failed"
-        in_ns "$NS_C" tcpdump -i eth0 -n -s 96 -w "$CAP/$mode.pcap" tcp port "$PORT" 2>/dev/null &
+        in_ns "$NS_C" tcpdump -i eth0 -n -U -s 96 -w "$CAP/$mode.pcap" tcp port "$PORT" 2>"$CAP/tcpdump.err" &
         tp=$!
-        sleep 1	# tcpdump attached (its file shows nothing before the first packet)
+        # Capturing once it says so (on stderr, also with -w).
+        wait_for 30 grep -q "listening on" "$CAP/tcpdump.err" || die "tcpdump: $(cat "$CAP/tcpdump.err")"
         out=$(client --conns 1 --requests "$REQS" --owners 1,2,3 --sizes "$SIZE" --json) || die "$mode: capture pass failed"
         sleep 0.2
         kill "$tp"; wait "$tp" 2>/dev/null
@@ -117,7 +117,6 @@ for (( r=1; r<=ROUNDS; r++ )); do
     done
 done
 echo > "$T/trace"
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 echo "$REQS requests of $SIZE per pass, $ROUNDS rounds, every CPU shared; medians over the rounds (each round's values below)"
 printf '%-8s %12s %12s %12s %12s %14s %12s\n' mode p50_ms wire_1st_us wire_last_us p50_ms preempted_us invol_cs
 for mode in "${modes[@]}"; do
