@@ -142,10 +142,12 @@ topo_up() {
     wait_for 10 in_ns "$NS_C" ping -c1 -W1 "$R_CL" || die "router unreachable"
 }
 
-# start_bg NS CMD...: start a long-running command in NS, killed at exit.
+# start_bg NS CMD...: start a long-running command in NS, killed at exit
+# (also when the scenario fails: ip netns exec execs CMD, so $! is CMD
+# itself, not a subshell that a kill would leave CMD behind).
 start_bg() {
     local ns=$1; shift
-    in_ns "$ns" "$@" &
+    ip netns exec "$ns" "$@" &
     local pid=$!
     defer "kill $pid; wait $pid"
     echo "$pid"
