@@ -93,6 +93,66 @@ static int dtcp_active_sendpage(struct sock *sk, struct page *page, int offset,
 }
 #endif
 
+/*
+ * Keepalive while away.  Sa hears nothing from the client while the passive
+ * node serves it: its keepalive timer would probe (the hooks drop the
+ * probes as a frozen socket's) and, its probes unanswered, end the
+ * connection under the passive node.  The timer stops at the capture and
+ * starts again once the connection is home, which counts as hearing from
+ * the client; an application that turns keepalive on, or sets TCP_KEEPIDLE,
+ * meanwhile gets its timer from the return on.
+ */
+/* Sa locked. */
+static void dtcp_keepalive_stop(struct sock *sk)
+{
+	if (sock_flag(sk, SOCK_KEEPOPEN))
+		inet_csk_delete_keepalive_timer(sk);
+}
+
+/* After the unfreeze (it locks Sa): an application's setsockopt() in
+ * between, which saw the connection away and armed nothing, is seen here. */
+static void dtcp_keepalive_restart(struct sock *sk)
+{
+	lock_sock(sk);
+	inet_csk(sk)->icsk_probes_out = 0;
+	if (sock_flag(sk, SOCK_KEEPOPEN) && sk->sk_state == TCP_ESTABLISHED)
+		inet_csk_reset_keepalive_timer(sk, keepalive_time_when(tcp_sk(sk)));
+	release_sock(sk);
+}
+
+static bool dtcp_sock_away(struct sock *sk)
+{
+	struct dtcp_conn *c = dtcp_conn_of_sock(sk);
+	bool away = c && dtcp_away(c);
+
+	if (c)
+		dtcp_conn_put(c);
+	return away;
+}
+
+/* SO_KEEPALIVE (Sa locked): while away, the flag only. */
+static void dtcp_active_keepalive(struct sock *sk, int val)
+{
+	if (val && dtcp_sock_away(sk))
+		return;
+	tcp_prot.keepalive(sk, val);
+}
+
+/* TCP_KEEPIDLE arms the keepalive timer: not while away. */
+static int dtcp_active_setsockopt(struct sock *sk, int level, int optname,
+				  sockptr_t optval, unsigned int optlen)
+{
+	int ret = tcp_prot.setsockopt(sk, level, optname, optval, optlen);
+
+	if (!ret && level == SOL_TCP && optname == TCP_KEEPIDLE) {
+		lock_sock(sk);
+		if (dtcp_sock_away(sk))
+			dtcp_keepalive_stop(sk);
+		release_sock(sk);
+	}
+	return ret;
+}
+
 /* Give the socket back its own proto; the entry goes with it. */
 static void dtcp_active_release(struct dtcp_conn *c)
 {
@@ -215,7 +275,7 @@ static long dtcp_do_handoff(struct dtcp_net *dn, struct sock *sk, u32 node,
 	struct dtcp_conn *c;
 	unsigned long deadline, rto;
 	struct dtcp_tuple t;
-	bool fresh = false;
+	bool fresh = false, captured = false;
 	long ret;
 	u32 hid;
 
@@ -289,6 +349,8 @@ static long dtcp_do_handoff(struct dtcp_net *dn, struct sock *sk, u32 node,
 		goto unfreeze;
 	}
 	dtcp_state_capture(sk, &c->st);
+	dtcp_keepalive_stop(sk);
+	captured = true;
 	WRITE_ONCE(c->state, DTCP_CONN_HANDING);
 	release_sock(sk);
 
@@ -367,6 +429,8 @@ abort:
 unfreeze:
 	dtcp_stat_inc(dn, DTCP_STAT_HANDOFF_FAILED);
 	dtcp_unfreeze(c);
+	if (captured)
+		dtcp_keepalive_restart(sk);
 	dtcp_active_flush_early(c, false);
 	/* Never handed out: the socket is left exactly as it was found. */
 	if (!c->handoffs)
@@ -508,6 +572,8 @@ static void dtcp_active_apply(struct work_struct *w)
 		WRITE_ONCE(c->fin_pending, true);
 	}
 	dtcp_unfreeze(c);
+	if (ret != -ECONNRESET)
+		dtcp_keepalive_restart(c->sk);
 	if (READ_ONCE(c->fin_pending) &&
 	    !dtcp_state_inject_fin(c->sk, READ_ONCE(c->in_ifindex)))
 		WRITE_ONCE(c->fin_pending, false);
@@ -730,5 +796,7 @@ int __init dtcp_active_init(void)
 	dtcp_prot_active.sendpage = dtcp_active_sendpage;
 #endif
 	dtcp_prot_active.close = dtcp_active_close;
+	dtcp_prot_active.keepalive = dtcp_active_keepalive;
+	dtcp_prot_active.setsockopt = dtcp_active_setsockopt;
 	return 0;
 }

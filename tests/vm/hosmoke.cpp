@@ -2,7 +2,8 @@
 // kernel scenarios (the full test server lives in tests/tools).
 //
 //   serve --node N [--port P] [--fault-accepts K] [--answer-ms MS] [--hold-ms MS]
-//         [--blocking-acceptors N] [--write-away-ms MS]
+//         [--blocking-acceptors N] [--write-away-ms MS] [--keepalive S]
+//         [--keepalive-away-ms MS]
 //                                 keep-alive server; a request owned by another
 //                                 node is handed to it with DTCP_IOC_HANDOFF;
 //                                 hand-offs from other nodes are accepted and served;
@@ -20,10 +21,18 @@
 //                                 a blocking one ("AWAY <seed>\n") must wait until the
 //                                 connection is back (counted as away); needs the
 //                                 passive node's --hold-ms to exceed MS
+//                                 --keepalive S: every client connection this node
+//                                 accepts sends TCP keepalive probes after S s idle,
+//                                 1 s apart, and gives up after one unanswered
+//                                 --keepalive-away-ms MS: MS into each hand-off this
+//                                 node makes, a second thread turns that keepalive
+//                                 (S = 1) on on the handed-out socket
 //   get --host H --owners 1,2,3 --count K --size S [--pipeline D] [--expect-away M]
+//       [--pause-ms MS]
 //       requests "GET <size> <seed> <owner>\n", verifies every byte; an
 //       "AWAY <seed>\n" line must directly follow the response to <seed>;
-//       exactly M of them must come (default 0)
+//       exactly M of them must come (default 0); --pause-ms: the connection
+//       stays idle this long after each response (no pipelining)
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -92,7 +101,8 @@ bool respond(int fd, uint64_t size, uint64_t seed)
     return true;
 }
 
-unsigned g_node, g_fault_accepts, g_answer_ms, g_hold_ms, g_blocking, g_write_away_ms;
+unsigned g_node, g_fault_accepts, g_answer_ms, g_hold_ms, g_blocking, g_write_away_ms, g_keepalive_s,
+    g_keepalive_away_ms, g_pause_ms;
 std::string g_stats;
 std::atomic<unsigned long> g_local{0}, g_handed{0}, g_fallback{0}, g_served{0}, g_bad{0},
     g_faulted{0}, g_extra_sleeps{0}, g_away{0};
@@ -153,6 +163,23 @@ void write_while_away(int fd, Clock::time_point start, unsigned long long seed)
         g_bad++;
 }
 
+// TCP keepalive on @fd: probes after @idle seconds idle, 1 s apart, the
+// connection given up after one unanswered.
+bool set_keepalive(int fd, unsigned idle_s)
+{
+    int on = 1, idle = int(idle_s), intvl = 1, cnt = 1;
+    if (setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on)) ||
+        setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle)) ||
+        setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl)) ||
+        setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt))) {
+        std::fprintf(stderr, "node %u: keepalive on a connection: %s\n", g_node, std::strerror(errno));
+        g_bad++;
+        write_stats();
+        return false;
+    }
+    return true;
+}
+
 void serve_conn(int fd)
 {
     int ctl = ::open("/dev/dtcp", O_RDWR | O_CLOEXEC);
@@ -183,6 +210,11 @@ void serve_conn(int fd)
             std::thread writer;
             if (g_write_away_ms)
                 writer = std::thread(write_while_away, fd, Clock::now(), seed);
+            else if (g_keepalive_away_ms)
+                writer = std::thread([fd] {
+                    std::this_thread::sleep_for(std::chrono::milliseconds(g_keepalive_away_ms));
+                    set_keepalive(fd, 1);
+                });
             int r = ioctl(ctl, DTCP_IOC_HANDOFF, &h);
             int err = errno;
             if (writer.joinable())
@@ -426,8 +458,13 @@ int serve(uint16_t port)
     }
     for (;;) {
         int fd = ::accept(ls, nullptr, nullptr);
-        if (fd >= 0)
-            std::thread(serve_conn, fd).detach();
+        if (fd < 0)
+            continue;
+        if (g_keepalive_s && !set_keepalive(fd, g_keepalive_s)) {
+            ::close(fd);
+            continue;
+        }
+        std::thread(serve_conn, fd).detach();
     }
 }
 
@@ -508,6 +545,8 @@ int get(const char* host, uint16_t port, std::vector<unsigned> owners, unsigned 
             }
             buf.append(in.data(), size_t(r));
         }
+        if (g_pause_ms && i + 1 < count)
+            std::this_thread::sleep_for(std::chrono::milliseconds(g_pause_ms));
     }
     if (count && away < expect_away) {
         // The marker after the last response.
@@ -565,6 +604,9 @@ int main(int argc, char** argv)
         else if (k == "--hold-ms") g_hold_ms = unsigned(std::stoul(v));
         else if (k == "--blocking-acceptors") g_blocking = unsigned(std::stoul(v));
         else if (k == "--write-away-ms") g_write_away_ms = unsigned(std::stoul(v));
+        else if (k == "--keepalive") g_keepalive_s = unsigned(std::stoul(v));
+        else if (k == "--keepalive-away-ms") g_keepalive_away_ms = unsigned(std::stoul(v));
+        else if (k == "--pause-ms") g_pause_ms = unsigned(std::stoul(v));
         else if (k == "--owners") {
             owners.clear();
             for (size_t p = 0; p < v.size();) {
