@@ -25,9 +25,34 @@ void FlowChecker::violation(const Segment& s, std::string what)
                                       s.window, what));
 }
 
+void FlowChecker::client_sent(const Segment& s)
+{
+    if (s.syn && !s.ack_flag) {
+        client_syn_ = true;
+        client_tsvals_.clear();
+    }
+    if (s.tsval)
+        client_tsvals_.insert(*s.tsval);
+}
+
+void FlowChecker::check_echo(const Segment& s)
+{
+    if (!echo_check_ || !s.tsval || !s.tsecr)
+        return;
+    n_ecr_++;
+    if (client_syn_ && !client_tsvals_.count(*s.tsecr))
+        violation(s, fmt::format("TSecr {} echoes no TSval the client sent", *s.tsecr));
+    if (tsecr_ && before(*s.tsecr, *tsecr_))
+        violation(s, fmt::format("TSecr went back from {} to {}", *tsecr_, *s.tsecr));
+    if (!tsecr_ || !before(*s.tsecr, *tsecr_))
+        tsecr_ = s.tsecr;
+}
+
 void FlowChecker::feed(const Segment& s)
 {
     n_++;
+    if (!s.rst)
+        check_echo(s);  // a reset carries no timestamp
     if (s.syn) {
         shift_ = peer_ws_ && s.wscale ? std::min<uint8_t>(*s.wscale, 14) : 0;
         syn_seen_ = true;
@@ -116,8 +141,10 @@ bool parse_ip(const uint8_t* p, size_t len, Parsed& out)
         }
         if (i + 1 >= doff || t[i + 1] < 2 || i + t[i + 1] > doff)
             break;
-        if (kind == 8 && t[i + 1] == 10)
+        if (kind == 8 && t[i + 1] == 10) {
             s.tsval = be32(t + i + 2);
+            s.tsecr = be32(t + i + 6);
+        }
         else if (kind == 3 && t[i + 1] == 3)
             s.wscale = t[i + 2];
         i += t[i + 1];
@@ -127,7 +154,7 @@ bool parse_ip(const uint8_t* p, size_t len, Parsed& out)
 
 }  // namespace
 
-FlowReports check_capture(const std::string& path, Endpoint server, bool clean_close)
+FlowReports check_capture(const std::string& path, Endpoint server, bool clean_close, bool echo_check)
 {
     char err[PCAP_ERRBUF_SIZE] = {};
     std::unique_ptr<pcap_t, decltype(&pcap_close)> pc(pcap_open_offline(path.c_str(), err), &pcap_close);
@@ -146,15 +173,17 @@ FlowReports check_capture(const std::string& path, Endpoint server, bool clean_c
 
     std::map<Endpoint, FlowChecker> flows;
     // A connection first seen mid-way (no SYN in the capture) is checked too.
-    auto flow = [&flows, clean_close](const Endpoint& ep) -> FlowChecker& {
+    auto flow = [&flows, clean_close, echo_check](const Endpoint& ep) -> FlowChecker& {
         auto [it, fresh] = flows.try_emplace(ep);
-        if (fresh)
+        if (fresh) {
             it->second.set_clean_close(clean_close);
+            it->second.set_echo_check(echo_check);
+        }
         return it->second;
     };
     FlowReports out;
     auto report = [&out](const Endpoint& ep, const FlowChecker& f) {
-        out.emplace_back(ep, FlowReport{f.segments(), f.checked_tsvals(), f.violations()});
+        out.emplace_back(ep, FlowReport{f.segments(), f.checked_tsvals(), f.checked_echoes(), f.violations()});
     };
     pcap_pkthdr* h;
     const u_char* data;
@@ -175,6 +204,7 @@ FlowReports check_capture(const std::string& path, Endpoint server, bool clean_c
                 FlowChecker fresh;
                 fresh.set_peer_offered_wscale(p.seg.wscale.has_value());
                 fresh.set_clean_close(clean_close);
+                fresh.set_echo_check(echo_check);
                 // The port again: the earlier connection ended; its report stays.
                 auto it = flows.find(p.src);
                 if (it != flows.end() && it->second.segments())
@@ -183,6 +213,7 @@ FlowReports check_capture(const std::string& path, Endpoint server, bool clean_c
             } else if (p.seg.fin) {
                 flow(p.src).peer_fin();
             }
+            flow(p.src).client_sent(p.seg);
             continue;
         }
         if (p.src.addr != server.addr || p.src.port != server.port)

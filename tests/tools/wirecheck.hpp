@@ -5,6 +5,12 @@
 //  - the acknowledgement number never decreases;
 //  - the right edge of the advertised receive window (ack + window << scale)
 //    never moves left (a shrinking window).
+//  - TSecr echoes a TSval the client sent on the connection (ts_recent
+//    travels: a socket that took the connection over without it would
+//    echo 0) and never decreases (the client's PAWS clock moves forward).
+//    Judged once the client's SYN was seen (the client's TSvals before the
+//    capture started are unknown); needs a capture that missed none of the
+//    client's segments.
 // A frozen socket that leaked a segment would show as one of these (its
 // TSval, ack and window are those of the moment it froze).
 // With the clean-close check on (a client that closes every connection
@@ -18,6 +24,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -28,7 +35,7 @@ struct Segment {
     uint32_t seq = 0, ack = 0;
     uint16_t window = 0;  // as on the wire (unscaled)
     bool syn = false, ack_flag = false, rst = false, fin = false;
-    std::optional<uint32_t> tsval;
+    std::optional<uint32_t> tsval, tsecr;  // timestamp option
     std::optional<uint8_t> wscale;  // window scale option (SYN only)
     uint32_t payload = 0;
     uint16_t ip_id = 0;  // the sending socket's counter: tells reordering apart
@@ -46,16 +53,26 @@ public:
     void set_clean_close(bool on) { clean_close_ = on; }
     // The client sent its FIN: from now on a server FIN is the answer to it.
     void peer_fin() { peer_fin_ = true; }
+    // A segment the client sent (in capture order): its TSval is one the
+    // server side may echo; its SYN starts the set of them.
+    void client_sent(const Segment& s);
+    // Whether TSecr is judged (off: a capture that may have missed some of
+    // the client's segments).
+    void set_echo_check(bool on) { echo_check_ = on; }
     const std::vector<std::string>& violations() const { return violations_; }
     uint64_t segments() const { return n_; }
     uint64_t checked_tsvals() const { return n_ts_; }
+    uint64_t checked_echoes() const { return n_ecr_; }
 
 private:
     void violation(const Segment& s, std::string what);
-    uint64_t n_ = 0, n_ts_ = 0;
+    void check_echo(const Segment& s);
+    uint64_t n_ = 0, n_ts_ = 0, n_ecr_ = 0;
     bool peer_ws_ = false, syn_seen_ = false, clean_close_ = false, peer_fin_ = false;
+    bool echo_check_ = true, client_syn_ = false;
     uint8_t shift_ = 0;
-    std::optional<uint32_t> tsval_, ack_, edge_;
+    std::optional<uint32_t> tsval_, ack_, edge_, tsecr_;
+    std::set<uint32_t> client_tsvals_;
     uint16_t tsval_id_ = 0;  // IP id of the segment that carried tsval_
     std::vector<std::string> violations_;
 };
@@ -67,7 +84,7 @@ struct Endpoint {
 };
 
 struct FlowReport {
-    uint64_t segments = 0, tsvals = 0;
+    uint64_t segments = 0, tsvals = 0, echoes = 0;
     std::vector<std::string> violations;
 };
 
@@ -78,6 +95,8 @@ struct FlowReport {
 // one keeps its report.  Throws std::runtime_error when the file cannot be
 // read.  @clean_close turns on the clean-close check for every connection.
 using FlowReports = std::vector<std::pair<Endpoint, FlowReport>>;
-FlowReports check_capture(const std::string& path, Endpoint server, bool clean_close = false);
+// @echo_check: judge TSecr (see FlowChecker::set_echo_check()).
+FlowReports check_capture(const std::string& path, Endpoint server, bool clean_close = false,
+                          bool echo_check = true);
 
 }  // namespace dtcp::test
