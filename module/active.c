@@ -109,14 +109,24 @@ static void dtcp_keepalive_stop(struct sock *sk)
 		inet_csk_delete_keepalive_timer(sk);
 }
 
-/* After the unfreeze (it locks Sa): an application's setsockopt() in
- * between, which saw the connection away and armed nothing, is seen here. */
-static void dtcp_keepalive_restart(struct sock *sk)
+/*
+ * Back home, after the unfreeze (it locks Sa): what the application asked
+ * for while the connection was away, and what its setsockopt() or
+ * shutdown() in between (which saw the connection away) left undone.  The
+ * keepalive timer starts again if it was stopped (@keepalive); a shutdown
+ * for writing sends its FIN now, after whatever the passive node sent.
+ */
+static void dtcp_active_home(struct sock *sk, bool keepalive)
 {
 	lock_sock(sk);
-	inet_csk(sk)->icsk_probes_out = 0;
-	if (sock_flag(sk, SOCK_KEEPOPEN) && sk->sk_state == TCP_ESTABLISHED)
-		inet_csk_reset_keepalive_timer(sk, keepalive_time_when(tcp_sk(sk)));
+	if (keepalive) {
+		inet_csk(sk)->icsk_probes_out = 0;
+		if (sock_flag(sk, SOCK_KEEPOPEN) && sk->sk_state == TCP_ESTABLISHED)
+			inet_csk_reset_keepalive_timer(sk, keepalive_time_when(tcp_sk(sk)));
+	}
+	/* Only a deferred shutdown leaves an established socket so marked. */
+	if ((sk->sk_shutdown & SEND_SHUTDOWN) && sk->sk_state == TCP_ESTABLISHED)
+		tcp_prot.shutdown(sk, SEND_SHUTDOWN);
 	release_sock(sk);
 }
 
@@ -136,6 +146,19 @@ static void dtcp_active_keepalive(struct sock *sk, int val)
 	if (val && dtcp_sock_away(sk))
 		return;
 	tcp_prot.keepalive(sk, val);
+}
+
+/*
+ * shutdown() (Sa locked, by inet_shutdown(), which has marked the socket:
+ * later writes fail with EPIPE).  While away, a FIN would be dropped and the
+ * socket would leave the state the return needs: it waits for
+ * dtcp_active_home().
+ */
+static void dtcp_active_shutdown(struct sock *sk, int how)
+{
+	if ((how & SEND_SHUTDOWN) && dtcp_sock_away(sk))
+		return;
+	tcp_prot.shutdown(sk, how);
 }
 
 /* TCP_KEEPIDLE arms the keepalive timer: not while away. */
@@ -321,6 +344,8 @@ static long dtcp_do_handoff(struct dtcp_net *dn, struct sock *sk, u32 node,
 	ret = fresh ? dtcp_conn_insert(c, GFP_KERNEL) : dtcp_conn_rekey(c, hid);
 	if (ret) {
 		dtcp_unfreeze(c);
+		if (!fresh)	/* ours since an earlier hand-off: shutdown() deferred */
+			dtcp_active_home(sk, false);
 		if (fresh) {
 			c->sk = NULL;
 			sock_put(sk);
@@ -429,8 +454,8 @@ abort:
 unfreeze:
 	dtcp_stat_inc(dn, DTCP_STAT_HANDOFF_FAILED);
 	dtcp_unfreeze(c);
-	if (captured)
-		dtcp_keepalive_restart(sk);
+	/* Before the capture too: a shutdown since the freeze waits for this. */
+	dtcp_active_home(sk, captured);
 	dtcp_active_flush_early(c, false);
 	/* Never handed out: the socket is left exactly as it was found. */
 	if (!c->handoffs)
@@ -573,7 +598,7 @@ static void dtcp_active_apply(struct work_struct *w)
 	}
 	dtcp_unfreeze(c);
 	if (ret != -ECONNRESET)
-		dtcp_keepalive_restart(c->sk);
+		dtcp_active_home(c->sk, true);
 	if (READ_ONCE(c->fin_pending) &&
 	    !dtcp_state_inject_fin(c->sk, READ_ONCE(c->in_ifindex)))
 		WRITE_ONCE(c->fin_pending, false);
@@ -798,5 +823,6 @@ int __init dtcp_active_init(void)
 	dtcp_prot_active.close = dtcp_active_close;
 	dtcp_prot_active.keepalive = dtcp_active_keepalive;
 	dtcp_prot_active.setsockopt = dtcp_active_setsockopt;
+	dtcp_prot_active.shutdown = dtcp_active_shutdown;
 	return 0;
 }

@@ -306,7 +306,7 @@ int dtcp_state_apply(struct sock *sk, const struct dtcp_state *st,
 		     const u8 *unread, u32 unread_len, const u8 *tail, u32 tail_len)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
-	unsigned char reuse;
+	unsigned char reuse, shut;
 	int ret = 0;
 
 	lock_sock(sk);
@@ -321,6 +321,10 @@ int dtcp_state_apply(struct sock *sk, const struct dtcp_state *st,
 	}
 	dtcp_state_move(sk, st, tail_len);
 	reuse = sk->sk_reuse;
+	/* A shutdown for writing made while away (its FIN is sent once the
+	 * connection is home) would refuse the tail: lifted meanwhile. */
+	shut = sk->sk_shutdown & SEND_SHUTDOWN;
+	WRITE_ONCE(sk->sk_shutdown, sk->sk_shutdown & ~SEND_SHUTDOWN);
 	release_sock(sk);
 
 	/* The tail and the unread client bytes: through the repair queues. */
@@ -336,6 +340,7 @@ int dtcp_state_apply(struct sock *sk, const struct dtcp_state *st,
 
 	lock_sock(sk);
 	sk->sk_reuse = reuse;
+	WRITE_ONCE(sk->sk_shutdown, sk->sk_shutdown | shut);
 	if (!ret && (tp->rcv_nxt != st->rcv_nxt || tp->snd_nxt != st->snd_nxt ||
 		     tp->write_seq != st->snd_nxt))
 		ret = -EPROTO;

@@ -3,7 +3,7 @@
 //
 //   serve --node N [--port P] [--fault-accepts K] [--answer-ms MS] [--hold-ms MS]
 //         [--blocking-acceptors N] [--write-away-ms MS] [--keepalive S]
-//         [--keepalive-away-ms MS]
+//         [--keepalive-away-ms MS] [--shutdown-away-ms MS]
 //                                 keep-alive server; a request owned by another
 //                                 node is handed to it with DTCP_IOC_HANDOFF;
 //                                 hand-offs from other nodes are accepted and served;
@@ -27,12 +27,17 @@
 //                                 --keepalive-away-ms MS: MS into each hand-off this
 //                                 node makes, a second thread turns that keepalive
 //                                 (S = 1) on on the handed-out socket
+//                                 --shutdown-away-ms MS: MS into each hand-off this
+//                                 node makes, a second thread shuts the handed-out
+//                                 socket down for writing (SHUT_WR, must succeed)
 //   get --host H --owners 1,2,3 --count K --size S [--pipeline D] [--expect-away M]
-//       [--pause-ms MS]
+//       [--pause-ms MS] [--expect-eof 1]
 //       requests "GET <size> <seed> <owner>\n", verifies every byte; an
 //       "AWAY <seed>\n" line must directly follow the response to <seed>;
 //       exactly M of them must come (default 0); --pause-ms: the connection
-//       stays idle this long after each response (no pipelining)
+//       stays idle this long after each response (no pipelining);
+//       --expect-eof 1: after the last response the server must close its
+//       side (end of stream within 10 s, no reset)
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -102,7 +107,8 @@ bool respond(int fd, uint64_t size, uint64_t seed)
 }
 
 unsigned g_node, g_fault_accepts, g_answer_ms, g_hold_ms, g_blocking, g_write_away_ms, g_keepalive_s,
-    g_keepalive_away_ms, g_pause_ms;
+    g_keepalive_away_ms, g_shutdown_away_ms, g_pause_ms;
+bool g_expect_eof;
 std::string g_stats;
 std::atomic<unsigned long> g_local{0}, g_handed{0}, g_fallback{0}, g_served{0}, g_bad{0},
     g_faulted{0}, g_extra_sleeps{0}, g_away{0};
@@ -210,6 +216,15 @@ void serve_conn(int fd)
             std::thread writer;
             if (g_write_away_ms)
                 writer = std::thread(write_while_away, fd, Clock::now(), seed);
+            else if (g_shutdown_away_ms)
+                writer = std::thread([fd] {
+                    std::this_thread::sleep_for(std::chrono::milliseconds(g_shutdown_away_ms));
+                    if (::shutdown(fd, SHUT_WR)) {
+                        std::fprintf(stderr, "node %u: shutdown of a handed-out socket: %s\n", g_node,
+                                     std::strerror(errno));
+                        g_bad++;
+                    }
+                });
             else if (g_keepalive_away_ms)
                 writer = std::thread([fd] {
                     std::this_thread::sleep_for(std::chrono::milliseconds(g_keepalive_away_ms));
@@ -567,6 +582,19 @@ int get(const char* host, uint16_t port, std::vector<unsigned> owners, unsigned 
         std::fprintf(stderr, "after the last reply: '%s', bytes nobody asked for\n", buf.c_str());
         return 1;
     }
+    if (g_expect_eof) {
+        pollfd p{fd, POLLIN, 0};
+        if (::poll(&p, 1, 10000) != 1) {
+            std::fprintf(stderr, "no end of stream within 10 s of the last reply\n");
+            return 1;
+        }
+        ssize_t r = ::read(fd, in.data(), in.size());
+        if (r != 0) {
+            std::fprintf(stderr, "after the last reply, not the end of stream: %s\n",
+                         r < 0 ? std::strerror(errno) : "more bytes");
+            return 1;
+        }
+    }
     if (away != expect_away) {
         std::fprintf(stderr, "%u away markers, %u expected\n", away, expect_away);
         return 1;
@@ -606,6 +634,8 @@ int main(int argc, char** argv)
         else if (k == "--write-away-ms") g_write_away_ms = unsigned(std::stoul(v));
         else if (k == "--keepalive") g_keepalive_s = unsigned(std::stoul(v));
         else if (k == "--keepalive-away-ms") g_keepalive_away_ms = unsigned(std::stoul(v));
+        else if (k == "--shutdown-away-ms") g_shutdown_away_ms = unsigned(std::stoul(v));
+        else if (k == "--expect-eof") g_expect_eof = v == "1";
         else if (k == "--pause-ms") g_pause_ms = unsigned(std::stoul(v));
         else if (k == "--owners") {
             owners.clear();
