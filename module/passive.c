@@ -650,6 +650,19 @@ static enum hrtimer_restart dtcp_drain_poll(struct hrtimer *t)
 }
 
 /* The application closed Sp: no FIN; drain, then return the connection. */
+/*
+ * shutdown() of a served socket (Sp locked, marked by inet_shutdown(): its
+ * writes fail with EPIPE from now on).  The connection is not this node's
+ * to end: a shutdown for writing sends no FIN (the response ends where the
+ * application stopped writing, as at its close); the active node's
+ * application decides what becomes of the connection once it is back.
+ */
+static void dtcp_passive_shutdown(struct sock *sk, int how)
+{
+	if (!(how & SEND_SHUTDOWN))
+		tcp_prot.shutdown(sk, how);
+}
+
 static void dtcp_passive_close(struct sock *sk, long timeout)
 {
 	struct dtcp_net *dn = dtcp_net(sock_net(sk));
@@ -979,5 +992,6 @@ int __init dtcp_passive_init(void)
 {
 	dtcp_prot_passive = tcp_prot;
 	dtcp_prot_passive.close = dtcp_passive_close;
+	dtcp_prot_passive.shutdown = dtcp_passive_shutdown;
 	return 0;
 }

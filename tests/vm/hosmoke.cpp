@@ -3,7 +3,7 @@
 //
 //   serve --node N [--port P] [--fault-accepts K] [--answer-ms MS] [--hold-ms MS]
 //         [--blocking-acceptors N] [--write-away-ms MS] [--keepalive S]
-//         [--keepalive-away-ms MS] [--shutdown-away-ms MS]
+//         [--keepalive-away-ms MS] [--shutdown-away-ms MS] [--shutdown-served 1]
 //                                 keep-alive server; a request owned by another
 //                                 node is handed to it with DTCP_IOC_HANDOFF;
 //                                 hand-offs from other nodes are accepted and served;
@@ -30,6 +30,9 @@
 //                                 --shutdown-away-ms MS: MS into each hand-off this
 //                                 node makes, a second thread shuts the handed-out
 //                                 socket down for writing (SHUT_WR, must succeed)
+//                                 --shutdown-served 1: each hand-off this node serves
+//                                 is shut down for writing (SHUT_WR, must succeed)
+//                                 after its response, before its close
 //   get --host H --owners 1,2,3 --count K --size S [--pipeline D] [--expect-away M]
 //       [--pause-ms MS] [--expect-eof 1]
 //       requests "GET <size> <seed> <owner>\n", verifies every byte; an
@@ -108,7 +111,7 @@ bool respond(int fd, uint64_t size, uint64_t seed)
 
 unsigned g_node, g_fault_accepts, g_answer_ms, g_hold_ms, g_blocking, g_write_away_ms, g_keepalive_s,
     g_keepalive_away_ms, g_shutdown_away_ms, g_pause_ms;
-bool g_expect_eof;
+bool g_expect_eof, g_shutdown_served;
 std::string g_stats;
 std::atomic<unsigned long> g_local{0}, g_handed{0}, g_fallback{0}, g_served{0}, g_bad{0},
     g_faulted{0}, g_extra_sleeps{0}, g_away{0};
@@ -386,6 +389,10 @@ void serve_accepted(const dtcp_ioc_accept& a, const std::vector<char>& req)
     unsigned owner;
     if (std::sscanf(line.c_str(), "GET %llu %llu %u", &size, &seed, &owner) == 3) {
         respond(a.fd, size, seed);
+        if (g_shutdown_served && ::shutdown(a.fd, SHUT_WR)) {
+            std::fprintf(stderr, "node %u: shutdown of a served hand-off: %s\n", g_node, std::strerror(errno));
+            g_bad++;
+        }
         g_served++;
         write_stats();
     }
@@ -636,6 +643,7 @@ int main(int argc, char** argv)
         else if (k == "--keepalive-away-ms") g_keepalive_away_ms = unsigned(std::stoul(v));
         else if (k == "--shutdown-away-ms") g_shutdown_away_ms = unsigned(std::stoul(v));
         else if (k == "--expect-eof") g_expect_eof = v == "1";
+        else if (k == "--shutdown-served") g_shutdown_served = v == "1";
         else if (k == "--pause-ms") g_pause_ms = unsigned(std::stoul(v));
         else if (k == "--owners") {
             owners.clear();

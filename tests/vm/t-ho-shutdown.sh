@@ -43,5 +43,23 @@ handed=$(hosmoke_stat 1 handed) fallback=$(hosmoke_stat 1 fallback) bad=$(hosmok
 [ "$bad" -eq 0 ] || die "$bad checks failed on the servers (see their log)"
 [ "$handed" -eq 6 ] && [ "$fallback" -eq 0 ] || die "node 1 handed off $handed (fell back $fallback) of 6"
 stop_servers
+
+# The passive side: node 2's application shuts each hand-off it served down
+# for writing before it closes it.  The connection is not node 2's to end:
+# no FIN reaches the client, the connection comes back, and node 1 answers
+# the next requests on it.
+in_ns "$NS_C" tc qdisc del dev eth0 root || die "netem off the client link"
+rm -f "$(hosmoke_file 1)" "$(hosmoke_file 2)"
+start_hosmoke 1
+start_hosmoke 2 --shutdown-served 1
+hosmoke_listening 2
+in_ns "$NS_C" timeout 60 "$BUILD/tests/vm/dtcp-hosmoke" get --host "$VIP" --port "$PORT" \
+    --owners 2,1,2,1 --count 4 --size 100000 ||
+    die "the passive node's shutdown ended the connection (node 2: $(in_ns "$(ns_be 2)" "$BUILD/userspace/dtcpctl/dtcpctl" stats | tr '\n' ' '))"
+hosmoke_log
+handed=$(hosmoke_stat 1 handed) served=$(hosmoke_stat 2 served) bad=$(hosmoke_sum bad)
+[ "$bad" -eq 0 ] || die "$bad checks failed on the servers (see their log)"
+[ "$handed" -eq 2 ] && [ "$served" -eq 2 ] || die "node 1 handed off $handed, node 2 served $served, of 2"
+stop_servers
 counters_zero_all
-log "ok: shut down while away, the FIN followed each response once the connection was back"
+log "ok: shut down while away, the FIN followed each response once the connection was back; a passive node's shutdown sent none"
