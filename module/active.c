@@ -16,6 +16,7 @@
 #include <net/tcp.h>
 
 #include "dtcp.h"
+#include "compat.h"
 #include "conn.h"
 #include "handoff.h"
 #include "hooks.h"

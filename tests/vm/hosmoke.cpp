@@ -3,7 +3,8 @@
 //
 //   serve --node N [--port P] [--fault-accepts K] [--answer-ms MS] [--hold-ms MS]
 //         [--blocking-acceptors N] [--write-away-ms MS] [--keepalive S]
-//         [--keepalive-away-ms MS] [--shutdown-away-ms MS] [--shutdown-served 1]
+//         [--away-min-ms MS2] [--away-sendfile 1] [--keepalive-away-ms MS] [--shutdown-away-ms MS]
+//         [--shutdown-served 1]
 //                                 keep-alive server; a request owned by another
 //                                 node is handed to it with DTCP_IOC_HANDOFF;
 //                                 hand-offs from other nodes are accepted and served;
@@ -19,8 +20,11 @@
 //                                 makes, a second thread writes to the handed-out
 //                                 socket: a non-blocking write must fail with EAGAIN,
 //                                 a blocking one ("AWAY <seed>\n") must wait until the
-//                                 connection is back (counted as away); needs the
-//                                 passive node's --hold-ms to exceed MS
+//                                 connection is back, not return before --away-min-ms
+//                                 MS2 into the hand-off (counted as away); needs the
+//                                 passive node's --hold-ms (MS2) to exceed MS;
+//                                 --away-sendfile 1: the blocking write is a
+//                                 sendfile() (the socket's page path)
 //                                 --keepalive S: every client connection this node
 //                                 accepts sends TCP keepalive probes after S s idle,
 //                                 1 s apart, and gives up after one unanswered
@@ -49,6 +53,7 @@
 #include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -111,7 +116,8 @@ bool respond(int fd, uint64_t size, uint64_t seed)
 
 unsigned g_node, g_fault_accepts, g_answer_ms, g_hold_ms, g_blocking, g_write_away_ms, g_keepalive_s,
     g_keepalive_away_ms, g_shutdown_away_ms, g_pause_ms;
-bool g_expect_eof, g_shutdown_served;
+bool g_expect_eof, g_shutdown_served, g_away_sendfile;
+unsigned g_away_min_ms;
 std::string g_stats;
 std::atomic<unsigned long> g_local{0}, g_handed{0}, g_fallback{0}, g_served{0}, g_bad{0},
     g_faulted{0}, g_extra_sleeps{0}, g_away{0};
@@ -136,6 +142,28 @@ void write_stats()
 
 using Clock = std::chrono::steady_clock;
 
+// @text written to @fd by sendfile() from a memory file (the page path of
+// the socket: sendpage on 6.1, spliced pages since).
+bool sendfile_all(int fd, const std::string& text)
+{
+    int mf = memfd_create("dtcp-away", MFD_CLOEXEC);
+    if (mf < 0 || !write_all(mf, text.data(), text.size())) {
+        if (mf >= 0)
+            ::close(mf);
+        return false;
+    }
+    off_t off = 0;
+    bool ok = true;
+    while (ok && off < off_t(text.size())) {
+        ssize_t n = ::sendfile(fd, mf, &off, text.size() - size_t(off));
+        ok = n > 0 || (n < 0 && errno == EINTR);
+    }
+    int err = errno;
+    ::close(mf);
+    errno = err;
+    return ok;
+}
+
 // DESIGN 4.2: writes on a handed-out socket cannot corrupt the stream.
 // Runs g_write_away_ms into the hand-off of @fd that started at @start,
 // while the passive node holds the connection (its --hold-ms is longer):
@@ -155,15 +183,15 @@ void write_while_away(int fd, Clock::time_point start, unsigned long long seed)
         ok = false;
     }
     std::string marker = "AWAY " + std::to_string(seed) + "\n";
-    if (!write_all(fd, marker.data(), marker.size())) {
+    if (!(g_away_sendfile ? sendfile_all(fd, marker) : write_all(fd, marker.data(), marker.size()))) {
         std::fprintf(stderr, "node %u: a blocking write on a handed-out socket: %s\n", g_node,
                      std::strerror(errno));
         ok = false;
     }
     auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
-    if (waited < g_hold_ms) {
+    if (waited < g_away_min_ms) {
         std::fprintf(stderr, "node %u: a blocking write on a handed-out socket returned %lld ms into "
-                     "the hand-off, the passive node holds it %u ms\n", g_node, (long long)waited, g_hold_ms);
+                     "the hand-off, the passive node holds it %u ms\n", g_node, (long long)waited, g_away_min_ms);
         ok = false;
     }
     if (ok)
@@ -644,6 +672,8 @@ int main(int argc, char** argv)
         else if (k == "--shutdown-away-ms") g_shutdown_away_ms = unsigned(std::stoul(v));
         else if (k == "--expect-eof") g_expect_eof = v == "1";
         else if (k == "--shutdown-served") g_shutdown_served = v == "1";
+        else if (k == "--away-sendfile") g_away_sendfile = v == "1";
+        else if (k == "--away-min-ms") g_away_min_ms = unsigned(std::stoul(v));
         else if (k == "--pause-ms") g_pause_ms = unsigned(std::stoul(v));
         else if (k == "--owners") {
             owners.clear();
