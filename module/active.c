@@ -101,9 +101,8 @@ static int dtcp_active_sendpage(struct sock *sk, struct page *page, int offset,
  * connection under the passive node.  The timer stops at the capture and
  * starts again once the connection is home, which counts as hearing from
  * the client; an application that turns keepalive on, or sets TCP_KEEPIDLE,
- * meanwhile gets its timer from the return on.
+ * meanwhile gets its timer from the return on.  Stop: with Sa locked.
  */
-/* Sa locked. */
 static void dtcp_keepalive_stop(struct sock *sk)
 {
 	if (sock_flag(sk, SOCK_KEEPOPEN))

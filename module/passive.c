@@ -649,7 +649,6 @@ static enum hrtimer_restart dtcp_drain_poll(struct hrtimer *t)
 	return HRTIMER_NORESTART;
 }
 
-/* The application closed Sp: no FIN; drain, then return the connection. */
 /*
  * shutdown() of a served socket (Sp locked, marked by inet_shutdown(): its
  * writes fail with EPIPE from now on).  The connection is not this node's
@@ -663,6 +662,7 @@ static void dtcp_passive_shutdown(struct sock *sk, int how)
 		tcp_prot.shutdown(sk, how);
 }
 
+/* The application closed Sp: no FIN; drain, then return the connection. */
 static void dtcp_passive_close(struct sock *sk, long timeout)
 {
 	struct dtcp_net *dn = dtcp_net(sock_net(sk));
