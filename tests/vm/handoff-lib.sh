@@ -104,11 +104,6 @@ sum_srv_stat() {
     echo "$s"
 }
 
-# mod_stat I NAME: a statistic of the module in back-end I.
-mod_stat() {
-    in_ns "$(ns_be "$1")" "$DTCPCTL" -j stats | jq -r --arg k "$2" '.[$k] // 0'
-}
-
 # sum_mod_stat NAME: a module statistic summed over all back-ends.
 sum_mod_stat() {
     local i s=0

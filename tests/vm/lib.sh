@@ -65,6 +65,10 @@ module_unload() {
     run rmmod dtcp || die "rmmod dtcp failed"
 }
 dtcpctl() { "$BUILD/userspace/dtcpctl/dtcpctl" "$@"; }
+# mod_stat I NAME: a statistic of the module in back-end I.
+mod_stat() {
+    in_ns "$(ns_be "$1")" "$BUILD/userspace/dtcpctl/dtcpctl" -j stats | jq -r --arg k "$2" '.[$k] // 0'
+}
 
 # Every live-object counter is zero (peers are configuration, not leaks:
 # they go with their namespace, and the module checks them at unload).

@@ -18,7 +18,6 @@ counter() {
     in_ns "$(ns_be 1)" awk -v k="$1" '/^TcpExt:/ { if (!c) { for (i = 1; i <= NF; i++) if ($i == k) c = i }
                                                     else { print $c; exit } }' /proc/net/netstat
 }
-node1_stat() { in_ns "$(ns_be 1)" "$BUILD/userspace/dtcpctl/dtcpctl" -j stats | jq -r ".$1"; }
 
 # phase WHAT NODE1-ARGS...: node 1's server with those options; a hand-off
 # held 3 s, 2.5 s idle, then a response node 1 serves itself.
@@ -28,11 +27,11 @@ phase() {
     start_hosmoke 1 "$@"
     start_hosmoke 2 --hold-ms 3000
     hosmoke_listening 2
-    k0=$(counter TCPKeepAlive) d0=$(node1_stat frozen_dropped)
+    k0=$(counter TCPKeepAlive) d0=$(mod_stat 1 frozen_dropped)
     in_ns "$NS_C" timeout 60 "$BUILD/tests/vm/dtcp-hosmoke" get --host "$VIP" --port "$PORT" \
         --owners 2,1 --count 2 --size 100000 --pause-ms 2500 ||
         die "$what: transfer failed (node 1: $(in_ns "$(ns_be 1)" "$BUILD/userspace/dtcpctl/dtcpctl" stats | tr '\n' ' '))"
-    probes=$(( $(counter TCPKeepAlive) - k0 )) dropped=$(( $(node1_stat frozen_dropped) - d0 ))
+    probes=$(( $(counter TCPKeepAlive) - k0 )) dropped=$(( $(mod_stat 1 frozen_dropped) - d0 ))
     hosmoke_log
     handed=$(hosmoke_stat 1 handed) fallback=$(hosmoke_stat 1 fallback) bad=$(hosmoke_sum bad)
     log "$what: keepalive probes from node 1: $probes; dropped from its frozen socket: $dropped"

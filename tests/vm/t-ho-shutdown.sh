@@ -14,17 +14,16 @@ in_ns "$NS_F" ipvsadm -d -t "$VIP:$PORT" -r "$(be_addr 2):$PORT" || die "ipvsadm
 start_hosmoke 1 --shutdown-away-ms 200
 start_hosmoke 2 --hold-ms 1000
 hosmoke_listening 2
-node1_stat() { in_ns "$(ns_be 1)" "$BUILD/userspace/dtcpctl/dtcpctl" -j stats | jq -r ".$1"; }
 
 # get SIZE: one request for SIZE bytes owned by node 2; the response, then
 # the end of the stream, nothing sent by the frozen socket.
 get() {
     local d0 dropped
-    d0=$(node1_stat frozen_dropped)
+    d0=$(mod_stat 1 frozen_dropped)
     in_ns "$NS_C" timeout 60 "$BUILD/tests/vm/dtcp-hosmoke" get --host "$VIP" --port "$PORT" \
         --owners 2 --count 1 --size "$1" --expect-eof 1 ||
         die "$1 bytes: the response, then the end of the stream, did not arrive (node 1: $(in_ns "$(ns_be 1)" "$BUILD/userspace/dtcpctl/dtcpctl" stats | tr '\n' ' '))"
-    dropped=$(( $(node1_stat frozen_dropped) - d0 ))
+    dropped=$(( $(mod_stat 1 frozen_dropped) - d0 ))
     [ "$dropped" -eq 0 ] || die "$1 bytes: node 1's frozen socket tried to send $dropped packets"
 }
 for size in 100000 0 3000000; do get "$size"; done
@@ -32,10 +31,9 @@ for size in 100000 0 3000000; do get "$size"; done
 # unacknowledged: its tail goes into node 1's socket past the shutdown.
 modprobe -q sch_netem || skip "netem is not available in this kernel"
 in_ns "$NS_C" tc qdisc add dev eth0 root netem delay 5ms || die "netem on the client link"
-node2_stat() { in_ns "$(ns_be 2)" "$BUILD/userspace/dtcpctl/dtcpctl" -j stats | jq -r ".$1"; }
-t0=$(node2_stat tail_returned)  # counted by the passive node
+t0=$(mod_stat 2 tail_returned)  # counted by the passive node
 for i in 1 2 3; do get 1000; done
-tails=$(( $(node2_stat tail_returned) - t0 ))
+tails=$(( $(mod_stat 2 tail_returned) - t0 ))
 hosmoke_log
 log "1 KiB returns that brought a tail back: $tails of 3"
 [ "$tails" -ge 1 ] || die "no 1 KiB return carried a tail: the tail past a shutdown was not tried"
