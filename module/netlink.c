@@ -105,9 +105,14 @@ static int dtcp_put_stats(struct sk_buff *skb, struct dtcp_net *dn)
 
 static int dtcp_fill_status(struct sk_buff *skb, struct dtcp_net *dn)
 {
+	struct crypto_shash *mac;
 	int ret = -EMSGSIZE;
 
 	mutex_lock(&dn->lock);
+	/* dn->lock: the key (and its transform) changes only under it. */
+	mac = rcu_dereference_protected(dn->mac, lockdep_is_held(&dn->lock));
+	if (mac && nla_put_string(skb, DTCP_A_MAC_DRIVER, crypto_shash_driver_name(mac)))
+		goto out;
 	if (nla_put_u32(skb, DTCP_A_ABI_VERSION, DTCP_ABI_VERSION) ||
 	    nla_put_string(skb, DTCP_A_MODULE_VERSION, DTCP_VERSION) ||
 	    (dn->node_id && nla_put_u32(skb, DTCP_A_NODE_ID, dn->node_id)) ||

@@ -40,6 +40,7 @@ struct Status {
     std::optional<uint32_t> node_id;
     std::optional<uint16_t> tunnel_port;
     bool key_set = false;
+    std::optional<std::string> mac_driver;  // the crypto driver of the tunnel's MAC, while a key is set
     std::optional<Ip4> vip;
     std::optional<bool> daemon;  // absent from modules that do not report it
     Counters live;

@@ -14,6 +14,7 @@ nlohmann::json status_json(const dtcp::Status& s)
     j["node_id"] = s.node_id ? nlohmann::json(*s.node_id) : nlohmann::json(nullptr);
     j["tunnel_port"] = s.tunnel_port ? nlohmann::json(*s.tunnel_port) : nlohmann::json(nullptr);
     j["cluster_key_set"] = s.key_set;
+    j["mac_driver"] = s.mac_driver ? nlohmann::json(*s.mac_driver) : nlohmann::json(nullptr);
     j["vip"] = s.vip ? nlohmann::json(dtcp::ip4_str(*s.vip)) : nlohmann::json(nullptr);
     j["daemon"] = s.daemon ? nlohmann::json(*s.daemon) : nlohmann::json(nullptr);
     nlohmann::json live = nlohmann::json::object();
@@ -40,6 +41,8 @@ int cmd_status(const Options& opt)
     fmt::print("{:<14}{}\n", "node id", s.node_id ? std::to_string(*s.node_id) : "unset");
     fmt::print("{:<14}{}\n", "tunnel port", s.tunnel_port ? std::to_string(*s.tunnel_port) : "unset");
     fmt::print("{:<14}{}\n", "cluster key", s.key_set ? "set" : "not set");
+    if (s.mac_driver)
+        fmt::print("{:<14}{}\n", "mac", *s.mac_driver);
     fmt::print("{:<14}{}\n", "vip", s.vip ? dtcp::ip4_str(*s.vip) : "unset");
     if (s.daemon)
         fmt::print("{:<14}{}\n", "daemon", *s.daemon ? "running" : "not running");
