@@ -16,7 +16,7 @@ grep -Eq '^live objects +files 0  conns 0  handoffs 0  peers 0$' <<<"$out" || di
 
 json=$(dtcpctl -j status) || die "dtcpctl -j status failed"
 jq -e '.abi_version == 1 and .node_id == null and .cluster_key_set == false and .live.conns == 0 and
-       .daemon == false' \
+       .daemon == false and .mac_driver == null' \
     <<<"$json" >/dev/null || die "unexpected JSON: $json"
 
 # Configuration round trip.
@@ -25,6 +25,20 @@ dtcpctl config set --node-id 3 --port 7400 --key-file "$keyf" || die "config set
 json=$(dtcpctl -j status)
 jq -e '.node_id == 3 and .tunnel_port == 7400 and .cluster_key_set == true' <<<"$json" >/dev/null ||
     die "configuration not applied: $json"
+# The MAC runs on the fastest SHA-256 the kernel has: module_load, like
+# modprobe, loaded the accelerated one dtcp.ko asks for (its soft
+# dependency) before the key was set.
+best=$(awk -F' *: *' '$1 == "name" { n = $2 } $1 == "driver" { d = $2 }
+                      $1 == "priority" && n == "sha256" && $2 + 0 > p { p = $2 + 0; b = d }
+                      END { print b }' /proc/crypto)
+[ -n "$best" ] || die "no sha256 in /proc/crypto"
+if [ "$(uname -m)" = x86_64 ] && grep -qw ssse3 /proc/cpuinfo; then
+    [ "$best" != sha256-generic ] || die "the CPU has SSSE3, yet only the generic SHA-256 is loaded"
+fi
+mac=$(jq -r .mac_driver <<<"$json")
+[ "$mac" = "hmac($best)" ] || die "the MAC runs on $mac, the kernel's fastest SHA-256 is $best"
+log "MAC: $mac"
+grep -Eq "^mac +hmac\\($best\\)$" <<<"$(dtcpctl status)" || die "status shows no mac line: $(dtcpctl status)"
 want=$'node id      3\ntunnel port  7400\nvip          unset\ncluster key  set\npeers        none'
 [ "$(dtcpctl config show)" = "$want" ] || die "config show: $(dtcpctl config show)"
 jq -e '.node_id == 3 and .tunnel_port == 7400 and .vip == null and .cluster_key_set and .peers == []' \
