@@ -81,6 +81,11 @@ if [ -n "${BENCH_LAN_RATE:-}" ]; then
             die "netem towards back-end $i"
     done
 fi
+if [ -n "${DTCP_VM_ICOUNT:-}" ]; then
+    echo "guest clock: instruction-counted, $((1 << DTCP_VM_ICOUNT)) ns per instruction, $ncpu CPU"
+else
+    echo "guest clock: the host's, $ncpu CPUs"
+fi
 echo "back-end links: ${BENCH_LAN_RATE:-unlimited}; $REQS requests per size, mode, arrangement and round"
 for arr in "${ARRS[@]}"; do echo "  $(describe "$arr")"; done
 
@@ -177,7 +182,7 @@ bulk() {
     in_ns "$(ns_be 1)" iperf3 -s -1 -B "$(be_addr 1)" >/dev/null 2>&1 &
     wait_for 10 tcp_listening "$(ns_be 1)" 5201 || die "iperf3 server"
     in_ns "$NS_C" iperf3 -c "$(be_addr 1)" -t "${BENCH_SECONDS:-3}" -J |
-        jq '.end.sum_received.bits_per_second / 1e6 | floor'
+        jq '.end.sum_received.bits_per_second / 1e5 | floor / 10'
     wait
 }
 # Each round measures both sides one after the other, in turn with first
