@@ -27,10 +27,10 @@ get() {
     [ "$dropped" -eq 0 ] || die "$1 bytes: node 1's frozen socket tried to send $dropped packets"
 }
 for size in 100000 0 3000000; do get "$size"; done
-# With 5 ms of delay on the client's link, a 1 KiB response is returned
+# With 50 ms of delay on the client's link, a 1 KiB response is returned
 # unacknowledged: its tail goes into node 1's socket past the shutdown.
 modprobe -q sch_netem || skip "netem is not available in this kernel"
-in_ns "$NS_C" tc qdisc add dev eth0 root netem delay 5ms || die "netem on the client link"
+in_ns "$NS_C" tc qdisc add dev eth0 root netem delay 50ms || die "netem on the client link"
 t0=$(mod_stat 2 tail_returned)  # counted by the passive node
 for i in 1 2 3; do get 1000; done
 tails=$(( $(mod_stat 2 tail_returned) - t0 ))
