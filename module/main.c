@@ -72,10 +72,11 @@ MODULE_DESCRIPTION("Distributed TCP: partial hand-off of persistent connections"
 MODULE_VERSION(DTCP_VERSION);
 MODULE_ALIAS_GENL_FAMILY(DTCP_GENL_NAME);
 /*
- * The tunnel's MAC is HMAC-SHA256 from the crypto API, which takes the
- * fastest SHA-256 registered when the key is set.  The CPU-specific ones
- * (sha256_ssse3 with its AVX2 and SHA-NI drivers on x86) are modules that a
- * host's udev usually loads at boot; modprobe loads them first where it did
- * not, else every message is signed and checked by the generic C code.
+ * The tunnel's MAC is AES-256-CMAC from the crypto API, which takes the
+ * fastest AES cipher registered when the key is set.  The CPU-specific one
+ * (aesni_intel on x86) is a module that a host's udev usually loads at boot;
+ * modprobe loads it first where it did not, else every message is signed and
+ * checked by the generic table-driven AES.  The cmac template itself would
+ * be loaded on demand.
  */
-MODULE_SOFTDEP("pre: sha256");
+MODULE_SOFTDEP("pre: aes cmac");

@@ -193,7 +193,7 @@ static int dtcp_nl_set_config(struct sk_buff *skb, struct genl_info *info)
 			ret = PTR_ERR(mac);
 			mac = NULL;
 			NL_SET_ERR_MSG_ATTR(info->extack, a[DTCP_A_CLUSTER_KEY],
-					    "cannot set up HMAC-SHA256 with this key");
+					    "cannot set up AES-256-CMAC with this key");
 			goto out;
 		}
 	}

@@ -45,7 +45,7 @@ struct dtcp_net {
 	__be32 vip;			/* 0: unset */
 	bool key_set;
 	u8 key[DTCP_KEY_LEN];
-	/* HMAC-SHA256 keyed with the cluster key, while one is set. */
+	/* AES-256-CMAC keyed with the cluster key, while one is set. */
 	struct crypto_shash __rcu *mac;
 	u32 daemon_portid;		/* netlink port of the registered daemon, 0: none */
 	struct xarray peers;		/* id -> struct dtcp_peer, RCU readers */

@@ -32,10 +32,11 @@ struct crypto_shash *dtcp_tunnel_new_mac(const u8 *key)
 	struct crypto_shash *tfm;
 	int ret;
 
-	tfm = crypto_alloc_shash("hmac(sha256)", 0, 0);
+	tfm = crypto_alloc_shash("cmac(aes)", 0, 0);
 	if (IS_ERR(tfm))
 		return tfm;
-	ret = crypto_shash_setkey(tfm, key, DTCP_KEY_LEN);
+	ret = crypto_shash_digestsize(tfm) == DTCP_WIRE_MAC_LEN ?
+	      crypto_shash_setkey(tfm, key, DTCP_KEY_LEN) : -EINVAL;
 	if (ret) {
 		crypto_free_shash(tfm);
 		return ERR_PTR(ret);
@@ -68,15 +69,16 @@ int dtcp_tunnel_set_key(struct dtcp_net *dn, const u8 *key)
 }
 
 /*
- * The MAC of the message @buf (@len bytes, header first): HMAC-SHA256 of the
- * whole message with the header's MAC field taken as zeros, truncated.
+ * The MAC of the message @buf (@len bytes, header first): AES-256-CMAC
+ * (NIST SP 800-38B, 16 bytes) of the whole message with the header's MAC
+ * field taken as zeros.
  */
 static int dtcp_mac(struct crypto_shash *tfm, const u8 *buf, unsigned int len,
 		    u8 out[DTCP_WIRE_MAC_LEN])
 {
 	static const u8 zeros[DTCP_WIRE_MAC_LEN];
 	const unsigned int at = offsetof(struct dtcp_wire_hdr, mac);
-	u8 digest[32];
+	u8 digest[DTCP_WIRE_MAC_LEN];
 	int ret;
 	SHASH_DESC_ON_STACK(desc, tfm);
 

@@ -21,7 +21,7 @@ struct dtcp_part {
 
 int dtcp_tunnel_open(struct dtcp_net *dn, u16 port);
 void dtcp_tunnel_close(struct dtcp_net *dn);
-/* Messages are signed and checked with HMAC-SHA256 under @key (DTCP_KEY_LEN
+/* Messages are signed and checked with AES-256-CMAC under @key (DTCP_KEY_LEN
  * bytes), or not at all (NULL).  Process context, dn->lock held. */
 int dtcp_tunnel_set_key(struct dtcp_net *dn, const u8 *key);
 /* The same in two steps, so that a caller can set the key up before it

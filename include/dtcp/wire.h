@@ -22,7 +22,7 @@
 #include <linux/types.h>
 
 #define DTCP_WIRE_MAGIC		0xD7C9
-#define DTCP_WIRE_VERSION	1
+#define DTCP_WIRE_VERSION	2	/* 2: the MAC is AES-256-CMAC (1: HMAC-SHA256) */
 #define DTCP_WIRE_MAC_LEN	16
 /* Largest payload of one message: fits one UDP datagram. */
 #define DTCP_WIRE_MAX_PAYLOAD	(65507 - 40)

@@ -58,7 +58,7 @@ module_load() {
     for dep in $(modinfo -F depends "$DTCP_MODULE" | tr ',' ' '); do
         modprobe -q "$dep" || die "modprobe $dep (a dependency of dtcp.ko) failed"
     done
-    # Nor soft ones ("pre: sha256": the CPU's accelerated SHA-256, which
+    # Nor soft ones ("pre: aes cmac": the CPU's accelerated AES, which
     # modprobe loads first on a real host): as modprobe does, a missing one
     # is no error.
     for dep in $(modinfo -F softdep "$DTCP_MODULE" | sed -E 's/post:.*//; s/pre://'); do

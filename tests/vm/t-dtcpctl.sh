@@ -25,20 +25,21 @@ dtcpctl config set --node-id 3 --port 7400 --key-file "$keyf" || die "config set
 json=$(dtcpctl -j status)
 jq -e '.node_id == 3 and .tunnel_port == 7400 and .cluster_key_set == true' <<<"$json" >/dev/null ||
     die "configuration not applied: $json"
-# The MAC runs on the fastest SHA-256 the kernel has: module_load, like
+# The MAC runs on the fastest AES cipher the kernel has: module_load, like
 # modprobe, loaded the accelerated one dtcp.ko asks for (its soft
 # dependency) before the key was set.
-best=$(awk -F' *: *' '$1 == "name" { n = $2 } $1 == "driver" { d = $2 }
-                      $1 == "priority" && n == "sha256" && $2 + 0 > p { p = $2 + 0; b = d }
-                      END { print b }' /proc/crypto)
-[ -n "$best" ] || die "no sha256 in /proc/crypto"
-if [ "$(uname -m)" = x86_64 ] && grep -qw ssse3 /proc/cpuinfo; then
-    [ "$best" != sha256-generic ] || die "the CPU has SSSE3, yet only the generic SHA-256 is loaded"
+best=$(awk -F' *: *' '$1 == "name" { n = $2 } $1 == "driver" { d = $2 } $1 == "type" { t = $2 }
+                      $1 == "priority" { pr = $2 }
+                      /^$/ { if (n == "aes" && t == "cipher" && pr + 0 > p) { p = pr + 0; b = d } n = "" }
+                      END { if (n == "aes" && t == "cipher" && pr + 0 > p) b = d; print b }' /proc/crypto)
+[ -n "$best" ] || die "no AES cipher in /proc/crypto"
+if [ "$(uname -m)" = x86_64 ] && grep -qw aes /proc/cpuinfo; then
+    [ "$best" = aes-aesni ] || die "the CPU has AES-NI, yet the fastest AES loaded is $best"
 fi
 mac=$(jq -r .mac_driver <<<"$json")
-[ "$mac" = "hmac($best)" ] || die "the MAC runs on $mac, the kernel's fastest SHA-256 is $best"
+[ "$mac" = "cmac($best)" ] || die "the MAC runs on $mac, the kernel's fastest AES is $best"
 log "MAC: $mac"
-grep -Eq "^mac +hmac\\($best\\)$" <<<"$(dtcpctl status)" || die "status shows no mac line: $(dtcpctl status)"
+grep -Eq "^mac +cmac\\($best\\)$" <<<"$(dtcpctl status)" || die "status shows no mac line: $(dtcpctl status)"
 want=$'node id      3\ntunnel port  7400\nvip          unset\ncluster key  set\npeers        none'
 [ "$(dtcpctl config show)" = "$want" ] || die "config show: $(dtcpctl config show)"
 jq -e '.node_id == 3 and .tunnel_port == 7400 and .vip == null and .cluster_key_set and .peers == []' \

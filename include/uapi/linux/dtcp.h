@@ -63,7 +63,7 @@ enum dtcp_attr {
 	DTCP_A_DAEMON,		/* u8: a daemon registered with SET_DAEMON and its socket
 				 * is open (1) or not (0); in: SET_DAEMON's request */
 	DTCP_A_MAC_DRIVER,	/* string, out: the crypto driver computing the tunnel's MAC
-				 * (e.g. "hmac(sha256-avx2)"); absent while no key is set */
+				 * (e.g. "cmac(aes-aesni)"); absent while no key is set */
 	__DTCP_A_MAX,
 };
 #define DTCP_A_MAX (__DTCP_A_MAX - 1)
