@@ -28,6 +28,9 @@
 #define DTCP_QUIESCE_MS		2000	/* how long to wait for the last ACK */
 #define DTCP_ANSWER_MS		3000	/* default wait for HANDOFF_ACK/NACK */
 #define DTCP_RTO_MIN_MS		20
+/* Shorter answer timeouts count as this: the passive node answers a
+ * HANDOFF up to 5 ms late (passive.c, DTCP_ACK_DEFER_NS). */
+#define DTCP_ANSWER_MIN_MS	20
 
 static struct proto dtcp_prot_active;
 static void dtcp_active_apply(struct work_struct *w);
@@ -364,8 +367,8 @@ static long dtcp_do_handoff(struct dtcp_net *dn, struct sock *sk, u32 node,
 		release_sock(sk);
 	}
 	/* Segments that passed the hook before the freeze are done with Sa now
-	 * (expedited: this wait is on every hand-off's critical path). */
-	synchronize_rcu_expedited();
+	 * (expedited where it waits: this is on every hand-off's critical path). */
+	dtcp_hooks_sync();
 
 	lock_sock(sk);
 	if (!dtcp_state_quiescent(sk)) {
@@ -392,8 +395,11 @@ static long dtcp_do_handoff(struct dtcp_net *dn, struct sock *sk, u32 node,
 			ret = -EHOSTUNREACH;
 			goto abort;
 		}
-		/* Killable: a dying caller must not wait out its timeout. */
-		wait_event_killable_timeout(c->wait, READ_ONCE(c->result) != DTCP_ANSWER_NONE,
+		/* Killable: a dying caller must not wait out its timeout.  The
+		 * state too: the passive node sends no HANDOFF_ACK when its
+		 * RETURN comes first (the worker applies it meanwhile). */
+		wait_event_killable_timeout(c->wait, READ_ONCE(c->result) != DTCP_ANSWER_NONE ||
+					    READ_ONCE(c->state) != DTCP_CONN_HANDING,
 					    min(rto, deadline - jiffies + 1));
 		/* The state too: a HANDOFF_ACK sets it before the result, and
 		 * a timeout in between must not unfreeze a connection that
@@ -523,7 +529,8 @@ long dtcp_active_handoff(struct net *net, const struct dtcp_ioc_handoff *req,
 		}
 	}
 	ret = dtcp_do_handoff(dn, sk, req->node_id, buf, req->request_len,
-			      req->timeout_ms ? req->timeout_ms : DTCP_ANSWER_MS);
+			      req->timeout_ms ? max_t(u32, req->timeout_ms, DTCP_ANSWER_MIN_MS) :
+			      DTCP_ANSWER_MS);
 out:
 	kfree(buf);
 	sockfd_put(sock);

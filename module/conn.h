@@ -96,6 +96,7 @@ struct dtcp_conn {
 	struct work_struct work;	/* A: apply a return; P: build the socket */
 	struct work_struct finish_work;	/* P: drained: capture and return */
 	struct delayed_work rtx;	/* P: RETURN retransmission */
+	struct hrtimer ack_timer;	/* P: the deferred HANDOFF_ACK; holds a reference while queued */
 	unsigned int rtx_count;
 	struct hrtimer drain;		/* P: poll for the client's last ACK */
 	void (*orig_data_ready)(struct sock *sk);	/* P: Sp's, while draining */

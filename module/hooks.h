@@ -17,6 +17,11 @@ struct dtcp_net;
 void dtcp_hooks_need(bool more);
 int dtcp_hooks_register(struct dtcp_net *dn);
 void dtcp_hooks_unregister(struct dtcp_net *dn);
+/*
+ * After an entry's state changed: every packet that passed a hook before the
+ * change has reached its socket (or the socket's backlog).  Process context.
+ */
+void dtcp_hooks_sync(void);
 /* Module exit: no deferred key update may still be pending. */
 void dtcp_hooks_exit(void);
 

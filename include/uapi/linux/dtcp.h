@@ -216,7 +216,9 @@ struct dtcp_ioc_handoff {
 	__u64 request;		/* user pointer to the request bytes */
 	__u32 request_len;
 	__u32 timeout_ms;	/* answer timeout, 0: default (3 s); at most
-				 * DTCP_MAX_ANSWER_MS */
+				 * DTCP_MAX_ANSWER_MS; below 20 ms counts as 20
+				 * (a RETURN is an answer too: the passive node
+				 * sends HANDOFF_ACK only after 5 ms) */
 	__u64 reserved[2];
 };
 
