@@ -762,6 +762,35 @@ bool dtcp_active_in_progress(const struct dtcp_conn *c)
 	return dtcp_active_busy(READ_ONCE(c->state));
 }
 
+/*
+ * The passive node has the connection (softirq): HANDING -> HANDED_OUT,
+ * under the lock, which a RETURN's collection holds when it moves the
+ * state on: an answer overtaken by the RETURN changes nothing.
+ */
+static void dtcp_active_handed_out(struct dtcp_conn *c)
+{
+	spin_lock_bh(&c->lock);
+	if (READ_ONCE(c->state) == DTCP_CONN_HANDING) {
+		WRITE_ONCE(c->state, DTCP_CONN_HANDED_OUT);
+		WRITE_ONCE(c->result, 0);
+		wake_up_all(&c->wait);
+	}
+	spin_unlock_bh(&c->lock);
+}
+
+/*
+ * The client acknowledged bytes Sa never sent: the passive node is serving
+ * the connection, so it has it.  As good as its HANDOFF_ACK, which it sends
+ * only 5 ms after building the socket (or not at all when the RETURN comes
+ * first): once the passive node has sent anything, the hand-off must not
+ * time out and be served here again, should that answer be slow or lost.
+ */
+void dtcp_active_client_ahead(struct dtcp_conn *c, u32 ack)
+{
+	if (after(ack, READ_ONCE(c->st.snd_nxt)))
+		dtcp_active_handed_out(c);
+}
+
 void dtcp_active_rcv(struct dtcp_net *dn, const struct dtcp_msg *m, struct sk_buff *skb)
 {
 	struct dtcp_conn *c;
@@ -783,11 +812,8 @@ void dtcp_active_rcv(struct dtcp_net *dn, const struct dtcp_msg *m, struct sk_bu
 		dtcp_conn_heard(c);
 	switch (m->type) {
 	case DTCP_MSG_HANDOFF_ACK:
-		if (READ_ONCE(c->state) == DTCP_CONN_HANDING && m->sender == c->peer) {
-			WRITE_ONCE(c->state, DTCP_CONN_HANDED_OUT);
-			WRITE_ONCE(c->result, 0);
-			wake_up_all(&c->wait);
-		}
+		if (m->sender == c->peer)
+			dtcp_active_handed_out(c);
 		break;
 	case DTCP_MSG_NACK:
 	case DTCP_MSG_ABORT:

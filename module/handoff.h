@@ -29,6 +29,9 @@ bool dtcp_active_lost(struct dtcp_conn *c);
 bool dtcp_passive_lost(struct dtcp_conn *c);
 /* The states in which each side expects to hear from the other. */
 bool dtcp_active_in_progress(const struct dtcp_conn *c);
+/* A client segment diverted while the HANDOFF waits for its answer
+ * acknowledges @ack (softirq): past what Sa had sent, it answers it. */
+void dtcp_active_client_ahead(struct dtcp_conn *c, u32 ack);
 bool dtcp_passive_in_progress(const struct dtcp_conn *c);
 /* A client segment injected into Sp too late, met by the hook: back to the
  * active node (unless the hand-off failed). */

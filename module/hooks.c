@@ -136,6 +136,8 @@ static unsigned int dtcp_hook_in(void *priv, struct sk_buff *skb,
 		if (skb->dev && READ_ONCE(c->in_ifindex) != skb->dev->ifindex)
 			WRITE_ONCE(c->in_ifindex, skb->dev->ifindex);
 		dtcp_note_client_ack(c, th);
+		if (st == DTCP_CONN_HANDING && th->ack && !th->rst)
+			dtcp_active_client_ahead(c, ntohl(th->ack_seq));
 		/* Returned already (being applied): kept for Sa, not sent away. */
 		if (st == DTCP_CONN_RETURNING)
 			dtcp_tunnel_keep(dn, c, skb);

@@ -15,8 +15,10 @@ client --conns 4 --requests 4 --owners 2,3 --sizes 2M >"$out" 2>&1 &
 cpid=$!
 # In flight: node 1's entry is handed out while the passive node serves and
 # then drains (with a large send buffer the server may close at once, so
-# the passive side is mostly DRAINING, not SERVING).
-wait_for 30 at_least 1 conns_count 1 handed-out ||
+# the passive side is mostly DRAINING, not SERVING); "handing" until the
+# passive node's HANDOFF_ACK, 5 ms after it built the socket.
+in_flight() { echo $(( $(conns_count 1 handing) + $(conns_count 1 handed-out) )); }
+wait_for 30 at_least 1 in_flight ||
     die "no hand-off in flight: $(cat "$out")"
 refused=0
 for _ in 1 2 3; do
