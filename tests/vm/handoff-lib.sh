@@ -161,6 +161,16 @@ ns_counters_zero() {
 
 # --- failure scenarios --------------------------------------------------------
 
+# delay_tunnel_out I DELAY: back-end I's tunnel messages (UDP to the tunnel
+# port) leave its LAN link only after DELAY (netem); the rest goes at once.
+delay_tunnel_out() {
+    local ns; ns=$(ns_be "$1")
+    in_ns "$ns" tc qdisc add dev eth0 root handle 1: prio || die "tc prio"
+    in_ns "$ns" tc qdisc add dev eth0 parent 1:3 handle 30: netem delay "$2" || die "tc netem"
+    in_ns "$ns" tc filter add dev eth0 parent 1: protocol ip prio 1 u32 \
+        match ip protocol 17 0xff match ip dport "$TUNNEL_PORT" 0xffff flowid 1:3 || die "tc filter"
+}
+
 # only_via I: the front-end sends every client to back-end I (the others
 # still serve hand-offs).
 only_via() {

@@ -10,15 +10,10 @@
 . "$DTCP_ROOT/tests/vm/handoff-lib.sh"
 COUNT=4
 dtcp_cluster_up 2
-# Every client goes to node 1 (active); node 2 only serves hand-offs.
-in_ns "$NS_F" ipvsadm -d -t "$VIP:$PORT" -r "$(be_addr 2):$PORT" || die "ipvsadm -d"
+only_via 1	# node 1 is active; node 2 only serves hand-offs
 # Node 2's tunnel messages (its HANDOFF_ACKs) reach node 1 only after
 # 400 ms, far beyond node 1's answer timeout of 100 ms.
-P=$(ns_be 2)
-in_ns "$P" tc qdisc add dev eth0 root handle 1: prio || die "tc prio"
-in_ns "$P" tc qdisc add dev eth0 parent 1:3 handle 30: netem delay 400ms || die "tc netem"
-in_ns "$P" tc filter add dev eth0 parent 1: protocol ip prio 1 u32 \
-    match ip protocol 17 0xff match ip dport "$TUNNEL_PORT" 0xffff flowid 1:3 || die "tc filter"
+delay_tunnel_out 2 400ms
 
 start_hosmoke 1 --answer-ms 100
 start_hosmoke 2 --hold-ms 1500

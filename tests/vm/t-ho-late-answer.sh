@@ -10,16 +10,11 @@
 . "$DTCP_ROOT/tests/vm/handoff-lib.sh"
 COUNT=4
 dtcp_cluster_up 2
-# Every client goes to node 1 (active); node 2 only serves hand-offs.
-in_ns "$NS_F" ipvsadm -d -t "$VIP:$PORT" -r "$(be_addr 2):$PORT" || die "ipvsadm -d"
+only_via 1	# node 1 is active; node 2 only serves hand-offs
 # Node 2's tunnel messages (HANDOFF_ACK, RETURN) reach node 1 only after
 # 1 s, far beyond node 1's answer timeout of 300 ms; the client's
 # segments, diverted by node 1, reach node 2 at once.
-P=$(ns_be 2)
-in_ns "$P" tc qdisc add dev eth0 root handle 1: prio || die "tc prio"
-in_ns "$P" tc qdisc add dev eth0 parent 1:3 handle 30: netem delay 1000ms || die "tc netem"
-in_ns "$P" tc filter add dev eth0 parent 1: protocol ip prio 1 u32 \
-    match ip protocol 17 0xff match ip dport "$TUNNEL_PORT" 0xffff flowid 1:3 || die "tc filter"
+delay_tunnel_out 2 1000ms
 
 start_hosmoke 1 --answer-ms 300
 start_hosmoke 2
