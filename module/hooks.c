@@ -38,8 +38,8 @@ void dtcp_hooks_need(bool more)
  * process context, and a softirq handler on its CPU is not preempted (not
  * so with PREEMPT_RT), so whatever passed a hook before the state changed has
  * gone on into the socket already; a CPU that comes online after the check
- * sees the new state.  The expedited grace period costs about 9,000
- * instructions on a one-CPU guest, twice per hand-off.
+ * sees the new state.  The expedited grace period would be waited for twice
+ * per hand-off.
  */
 void dtcp_hooks_sync(void)
 {
