@@ -15,7 +15,8 @@
 //                                 before it is served;
 //                                 --blocking-acceptors N: N threads wait in a blocking
 //                                 ACCEPT (no poll); each counts the sleeps beyond the
-//                                 one its hand-off ended (extra_sleeps)
+//                                 one its hand-off ended (extra_sleeps), and the
+//                                 hand-offs it took without sleeping (direct_takes)
 //                                 --write-away-ms MS: MS into each hand-off this node
 //                                 makes, a second thread writes to the handed-out
 //                                 socket: a non-blocking write must fail with EAGAIN,
@@ -120,9 +121,10 @@ bool g_expect_eof, g_shutdown_served, g_away_sendfile;
 unsigned g_away_min_ms;
 std::string g_stats;
 std::atomic<unsigned long> g_local{0}, g_handed{0}, g_fallback{0}, g_served{0}, g_bad{0},
-    g_faulted{0}, g_extra_sleeps{0}, g_away{0};
+    g_faulted{0}, g_extra_sleeps{0}, g_direct_takes{0}, g_away{0};
 
-// "local L handed H fallback F served S bad B faulted X extra_sleeps E away A",
+// "local L handed H fallback F served S bad B faulted X extra_sleeps E
+// direct_takes D away A",
 // rewritten after every request.
 void write_stats()
 {
@@ -132,9 +134,10 @@ void write_stats()
     if (FILE* f = std::fopen(tmp.c_str(), "w")) {
         std::fprintf(f,
                      "local %lu handed %lu fallback %lu served %lu bad %lu faulted %lu "
-                     "extra_sleeps %lu away %lu\n",
+                     "extra_sleeps %lu direct_takes %lu away %lu\n",
                      g_local.load(), g_handed.load(), g_fallback.load(), g_served.load(),
-                     g_bad.load(), g_faulted.load(), g_extra_sleeps.load(), g_away.load());
+                     g_bad.load(), g_faulted.load(), g_extra_sleeps.load(), g_direct_takes.load(),
+                     g_away.load());
         std::fclose(f);
         std::rename(tmp.c_str(), g_stats.c_str());
     }
@@ -466,7 +469,9 @@ unsigned long my_sleeps()
 
 // A blocking ACCEPT sleeps once and is woken by the hand-off it returns.
 // Each further sleep inside the call was a wake-up meant for another
-// thread (or for nothing).
+// thread (or for nothing).  One that finds a hand-off queued takes it
+// without sleeping: the thread woken for that hand-off, if it ran later,
+// finds nothing and sleeps again (one extra sleep, not a shared wake-up).
 void blocking_accept_loop(int ctl)
 {
     std::vector<char> req(DTCP_MAX_REQUEST);
@@ -478,6 +483,8 @@ void blocking_accept_loop(int ctl)
         unsigned long slept = my_sleeps() - before;
         if (slept > 1)
             g_extra_sleeps += slept - 1;
+        if (!r && !slept)
+            g_direct_takes++;
         if (r) {
             if (errno != EINTR)
                 std::perror("DTCP_IOC_ACCEPT (blocking)");
