@@ -11,15 +11,18 @@ servers_up dtcp
 only_via 1
 slow_client_link 64mbit
 out=$(mktemp); defer "rm -f $out"
-client --conns 4 --requests 4 --owners 2,3 --sizes 2M >"$out" 2>&1 &
+# 32 responses of 2 MiB over a 64 Mbit/s link: at least 8 s of transfers.
+# Each check below starts dtcpctl (and jq) in a guest this transfer keeps
+# busy, which can take seconds per check: with half as many requests, the
+# checks of some runs on 6.12 came too late to see a hand-off in flight.
+client --conns 4 --requests 8 --owners 2,3 --sizes 2M >"$out" 2>&1 &
 cpid=$!
 # In flight: node 1's entry is handed out while the passive node serves and
 # then drains (with a large send buffer the server may close at once, so
 # the passive side is mostly DRAINING, not SERVING); "handing" until the
 # passive node's HANDOFF_ACK, 5 ms after it built the socket.
 # Counted two ways: the entries' states in a dump, and node 1's hand-offs
-# started but not yet ended (the dump alone missed every one in some
-# 6.12 runs whose statistics showed 16 long hand-offs; cause not found).
+# started but not yet ended.
 in_flight() {
     local open
     open=$(in_ns "$(ns_be 1)" "$DTCPCTL" -j stats |
