@@ -27,9 +27,6 @@
 #include "tunnel.h"
 
 #define DTCP_DRAIN_POLL_NS	(200 * NSEC_PER_USEC)
-/* After injecting the client's ACK that ends the drain: its processing by
- * Sp (in this CPU's receive backlog) comes first. */
-#define DTCP_DRAIN_SOON_NS	(10 * NSEC_PER_USEC)
 #define DTCP_DRAIN_MAX_S	30	/* give up on the client's ACK after this */
 #define DTCP_RETURN_TRIES	12
 /*
@@ -293,12 +290,13 @@ void dtcp_passive_send_back(struct dtcp_net *dn, struct dtcp_conn *c, struct sk_
 }
 
 /*
- * A client segment about to be injected into a draining Sp: if its ACK leaves
- * no more unacknowledged than may go back, end the drain right after Sp has
+ * A client segment just injected into a draining Sp: if its ACK leaves no
+ * more unacknowledged than may go back, end the drain right after Sp has
  * processed it, not at the next poll.  The client's last ACK of a response
  * of several segments is a pure ACK, which no socket callback reports (Sp is
- * an orphan by now).  The segment is queued to this CPU's receive backlog,
- * which runs before the timer's softirq; if it has not, the finish polls on.
+ * an orphan by now).  The segment waits in this CPU's receive backlog, which
+ * this softirq runs before the finish's worker can run here; if it has not
+ * (the backlog left to ksoftirqd), the finish polls on.
  */
 static void dtcp_passive_drain_soon(struct dtcp_conn *c, const struct dtcp_msg *m)
 {
@@ -316,11 +314,11 @@ static void dtcp_passive_drain_soon(struct dtcp_conn *c, const struct dtcp_msg *
 		return;
 	if (!dtcp_tail_may_go_back(READ_ONCE(tcp_sk(c->sk)->write_seq) - ntohl(th.ack_seq)))
 		return;
-	/* Queued: the timer's reference is ours until it is started again.
-	 * Running, or fired already: the finish is on its way. */
+	/* Queued: the timer's reference is ours, for the finish.  Running, or
+	 * fired already: the finish is on its way. */
 	if (hrtimer_try_to_cancel(&c->drain) == 1) {
 		WRITE_ONCE(c->drain_acked, true);
-		hrtimer_start(&c->drain, ns_to_ktime(DTCP_DRAIN_SOON_NS), HRTIMER_MODE_REL_SOFT);
+		queue_work(dtcp_wq, &c->finish_work);
 	}
 }
 
@@ -567,6 +565,12 @@ static void dtcp_passive_finish(struct work_struct *w)
 		return;
 	}
 	if (dtcp_passive_ready(sk)) {
+		/* Counted once per drain that an ACK ended (the finish may
+		 * have polled again since). */
+		if (READ_ONCE(c->drain_acked)) {
+			WRITE_ONCE(c->drain_acked, false);
+			dtcp_stat_inc(dn, DTCP_STAT_DRAIN_ACKED);
+		}
 		dtcp_passive_stop_feeding(c, sk);
 		if (READ_ONCE(c->aborted) || READ_ONCE(c->lost))
 			goto discard;
@@ -665,11 +669,6 @@ static enum hrtimer_restart dtcp_drain_poll(struct hrtimer *t)
 		hrtimer_forward_now(t, ns_to_ktime(DTCP_DRAIN_POLL_NS));
 		return HRTIMER_RESTART;
 	}
-	/* Counted once per drain that an ACK ended (the finish may poll again). */
-	if (drained && READ_ONCE(c->drain_acked)) {
-		WRITE_ONCE(c->drain_acked, false);
-		dtcp_stat_inc(c->dn, DTCP_STAT_DRAIN_ACKED);
-	}
 	queue_work(dtcp_wq, &c->finish_work);	/* takes over the timer's reference */
 	return HRTIMER_NORESTART;
 }
@@ -756,14 +755,21 @@ static void dtcp_passive_expedite(struct dtcp_conn *c)
 	spin_unlock_bh(&c->lock);
 }
 
-/* The active node has the connection back: finish with this entry. */
+/*
+ * The active node has the connection back: no more RETURNs, the linger
+ * starts now (what the rtx work would do on its next run, without waking
+ * it for that).  A retransmission running meanwhile finds its work pending
+ * and queues nothing.
+ */
 static void dtcp_passive_returned(struct dtcp_conn *c)
 {
 	spin_lock_bh(&c->lock);
 	if (READ_ONCE(c->state) == DTCP_CONN_RETURNED && !c->aborted && !c->rtx_done &&
 	    !c->lingering && READ_ONCE(c->result) != 1) {
 		WRITE_ONCE(c->result, 1);
-		mod_delayed_work(dtcp_wq, &c->rtx, 0);
+		c->rtx_done = true;
+		c->lingering = true;
+		mod_delayed_work(dtcp_wq, &c->rtx, msecs_to_jiffies(DTCP_LINGER_MS));
 	}
 	spin_unlock_bh(&c->lock);
 }
