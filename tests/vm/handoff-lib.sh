@@ -171,16 +171,6 @@ delay_tunnel_out() {
         match ip protocol 17 0xff match ip dport "$TUNNEL_PORT" 0xffff flowid 1:3 || die "tc filter"
 }
 
-# only_via I: the front-end sends every client to back-end I (the others
-# still serve hand-offs).
-only_via() {
-    local i
-    for (( i=1; i<=BACKENDS; i++ )); do
-        [ "$i" = "$1" ] && continue
-        in_ns "$NS_F" ipvsadm -d -t "$VIP:$PORT" -r "$(be_addr "$i"):$PORT" || die "ipvsadm -d $i"
-    done
-}
-
 # lan_in_order: each back-end's packets reach the router in the order they
 # were sent, as on a wire.  A veth pair queues a packet on the CPU that sends
 # it, and one socket sends from more than one CPU (the application, a softirq

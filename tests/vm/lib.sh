@@ -183,6 +183,16 @@ dtcp_cluster_up() {
     done
 }
 
+# only_via I: the front-end sends every client to back-end I (the others
+# still serve hand-offs).
+only_via() {
+    local i
+    for (( i=1; i<=BACKENDS; i++ )); do
+        [ "$i" = "$1" ] && continue
+        in_ns "$NS_F" ipvsadm -d -t "$VIP:$PORT" -r "$(be_addr "$i"):$PORT" || die "ipvsadm -d $i"
+    done
+}
+
 # Live-object counters are zero on every node (connection entries drain
 # asynchronously after the last exchange: poll briefly).
 counters_zero_all() {

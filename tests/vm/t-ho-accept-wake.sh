@@ -13,8 +13,7 @@
 . "$DTCP_ROOT/tests/vm/handoff-lib.sh"
 COUNT=20
 dtcp_cluster_up 2
-# Every client goes to node 1 (active); node 2 only serves hand-offs.
-in_ns "$NS_F" ipvsadm -d -t "$VIP:$PORT" -r "$(be_addr 2):$PORT" || die "ipvsadm -d"
+only_via 1	# node 1 is active; node 2 only serves hand-offs
 start_hosmoke 1
 start_hosmoke 2 --blocking-acceptors 3
 hosmoke_listening 2

@@ -10,8 +10,7 @@
 # TCP_KEEPIDLE) by a second thread while the connection is away.
 . "$DTCP_ROOT/tests/vm/lib.sh"
 dtcp_cluster_up 2
-# Every client goes to node 1 (active); node 2 only serves hand-offs.
-in_ns "$NS_F" ipvsadm -d -t "$VIP:$PORT" -r "$(be_addr 2):$PORT" || die "ipvsadm -d"
+only_via 1	# node 1 is active; node 2 only serves hand-offs
 
 # counter NAME: TcpExt counter NAME of node 1's namespace.
 counter() {

@@ -9,8 +9,7 @@
 # node 1 must queue although the socket is shut down for writing).
 . "$DTCP_ROOT/tests/vm/lib.sh"
 dtcp_cluster_up 2
-# Every client goes to node 1 (active); node 2 only serves hand-offs.
-in_ns "$NS_F" ipvsadm -d -t "$VIP:$PORT" -r "$(be_addr 2):$PORT" || die "ipvsadm -d"
+only_via 1	# node 1 is active; node 2 only serves hand-offs
 start_hosmoke 1 --shutdown-away-ms 200
 start_hosmoke 2 --hold-ms 1000
 hosmoke_listening 2

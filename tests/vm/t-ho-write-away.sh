@@ -10,8 +10,7 @@
 . "$DTCP_ROOT/tests/vm/lib.sh"
 COUNT=6
 dtcp_cluster_up 2
-# Every client goes to node 1 (active); node 2 only serves hand-offs.
-in_ns "$NS_F" ipvsadm -d -t "$VIP:$PORT" -r "$(be_addr 2):$PORT" || die "ipvsadm -d"
+only_via 1	# node 1 is active; node 2 only serves hand-offs
 
 for how in write sendfile; do
     rm -f "$(hosmoke_file 1)" "$(hosmoke_file 2)"
