@@ -398,6 +398,15 @@ static void dtcp_send_return(struct dtcp_net *dn, struct dtcp_conn *c)
 	} while (off < c->data_len);
 }
 
+/* No more RETURNs: the entry lingers, then goes (the rtx work, after @delay).
+ * Called with c->lock held. */
+static void dtcp_passive_linger(struct dtcp_conn *c, unsigned long delay)
+{
+	c->rtx_done = true;
+	c->lingering = true;
+	mod_delayed_work(dtcp_wq, &c->rtx, delay);
+}
+
 /*
  * RETURN retransmission until RETURN_ACK, then the linger, then the entry
  * goes.  This work owns a reference from the moment the entry is RETURNED.
@@ -425,10 +434,8 @@ static void dtcp_passive_rtx(struct work_struct *w)
 		/* Once: a late RETURN_ACK must not queue this work again. */
 		spin_lock_bh(&c->lock);
 		c->rtx_done = true;
-		if (!c->lingering) {	/* else cut short already */
-			c->lingering = true;
-			mod_delayed_work(dtcp_wq, &c->rtx, msecs_to_jiffies(DTCP_LINGER_MS));
-		}
+		if (!c->lingering)	/* else cut short already */
+			dtcp_passive_linger(c, msecs_to_jiffies(DTCP_LINGER_MS));
 		spin_unlock_bh(&c->lock);
 		return;
 	}
@@ -747,11 +754,8 @@ static void dtcp_passive_close(struct sock *sk, long timeout)
 static void dtcp_passive_expedite(struct dtcp_conn *c)
 {
 	spin_lock_bh(&c->lock);
-	if (c->finished && !c->retired) {
-		c->rtx_done = true;
-		c->lingering = true;
-		mod_delayed_work(dtcp_wq, &c->rtx, 0);
-	}
+	if (c->finished && !c->retired)
+		dtcp_passive_linger(c, 0);
 	spin_unlock_bh(&c->lock);
 }
 
@@ -767,9 +771,7 @@ static void dtcp_passive_returned(struct dtcp_conn *c)
 	if (READ_ONCE(c->state) == DTCP_CONN_RETURNED && !c->aborted && !c->rtx_done &&
 	    !c->lingering && READ_ONCE(c->result) != 1) {
 		WRITE_ONCE(c->result, 1);
-		c->rtx_done = true;
-		c->lingering = true;
-		mod_delayed_work(dtcp_wq, &c->rtx, msecs_to_jiffies(DTCP_LINGER_MS));
+		dtcp_passive_linger(c, msecs_to_jiffies(DTCP_LINGER_MS));
 	}
 	spin_unlock_bh(&c->lock);
 }
