@@ -9,7 +9,7 @@
 # but one RETURN carries at most DTCP_WIRE_MAX_UNREAD (1 MiB) of unread
 # bytes back: the return then fails with EMSGSIZE and the active node resets
 # the client.  Skipped unless DTCP_RUN_KNOWN_BUGS=1; the work in progress and
-# what it found are in the README ("Known bugs").
+# what it found are in the README (its "Known bug" paragraph).
 . "$DTCP_ROOT/tests/vm/lib.sh"
 . "$DTCP_ROOT/tests/vm/handoff-lib.sh"
 known_bug "a pipelined upload of more than 1 MiB behind a handed-off request resets the connection"
