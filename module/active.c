@@ -24,6 +24,7 @@
 #include "netns.h"
 #include "state.h"
 #include "tunnel.h"
+#include "upload.h"
 
 #define DTCP_QUIESCE_MS		2000	/* how long to wait for the last ACK */
 #define DTCP_ANSWER_MS		3000	/* default wait for HANDOFF_ACK/NACK */
@@ -231,6 +232,7 @@ static void dtcp_active_close(struct sock *sk, long timeout)
 static void dtcp_unfreeze(struct dtcp_conn *c)
 {
 	WRITE_ONCE(c->state, 0);
+	dtcp_upload_free(c);
 	dtcp_hooks_need(false);
 	dtcp_live_dec(DTCP_CNT_HANDOFFS);
 	wake_up_all(&c->wait);
@@ -340,6 +342,10 @@ static long dtcp_do_handoff(struct dtcp_net *dn, struct sock *sk, u32 node,
 	c->lost = false;
 	c->client_acked = false;
 	c->reset_sent = false;
+	/* Sa has received up to here at least (the hooks may still pass it a
+	 * segment until the sync below): the client's bytes from here on are
+	 * kept as they go to the passive node. */
+	dtcp_upload_start(c, READ_ONCE(tcp_sk(sk)->rcv_nxt));
 	/* From here on the hooks divert the client's segments and drop Sa's. */
 	WRITE_ONCE(c->state, DTCP_CONN_FREEZING);
 	dtcp_hooks_need(true);
@@ -566,14 +572,25 @@ static void dtcp_active_apply(struct work_struct *w)
 	/* This hand-off's, for its RETURN_ACK: once unfrozen, the application
 	 * may hand the connection out again (a new id and peer). */
 	u32 peer = c->peer, origin = c->origin, hid = c->hid;
+	u32 unread_len = 0;
+	u8 *unread = NULL;
 	bool closing;
 	int ret;
 
 	if (c->client_fin)
 		c->st.rcv_nxt--;	/* the FIN is handed to the stack below */
-	ret = c->aborted ? -ECONNRESET :
-	      dtcp_state_apply(c->sk, &c->st, c->data, c->data_len - c->tail_len,
-			       c->data + (c->data_len - c->tail_len), c->tail_len);
+	ret = c->aborted ? -ECONNRESET : 0;
+	/* What the passive socket received and left unread: kept here as it
+	 * went there (the RETURN carries only the tail). */
+	if (!ret && c->data_len != c->tail_len)
+		ret = -EPROTO;
+	if (!ret) {
+		unread_len = c->st.rcv_nxt - c->captured_rcv_nxt;
+		ret = dtcp_upload_copy(c, c->captured_rcv_nxt, unread_len, &unread);
+	}
+	if (!ret)
+		ret = dtcp_state_apply(c->sk, &c->st, unread, unread_len, c->data, c->tail_len);
+	kvfree(unread);
 	c->aborted = false;
 	if (ret) {
 		if (!c->lost)
@@ -589,6 +606,8 @@ static void dtcp_active_apply(struct work_struct *w)
 		WRITE_ONCE(c->state, DTCP_CONN_RETURNING);
 		ret = -ECONNRESET;
 	} else {
+		if (unread_len)
+			dtcp_stat_inc(dn, DTCP_STAT_UPLOAD_RESTORED);
 		c->handoffs++;
 		c->bytes += c->st.snd_nxt - c->captured_snd_nxt;
 		ret = c->served ? 0 : -ECONNABORTED;
@@ -634,7 +653,7 @@ static void dtcp_active_apply(struct work_struct *w)
 static void dtcp_active_return(struct dtcp_net *dn, struct dtcp_conn *c,
 			       const struct dtcp_msg *m)
 {
-	u32 nchunks = DIV_ROUND_UP(m->unread_total, DTCP_WIRE_CHUNK);
+	u32 nchunks = DIV_ROUND_UP(m->total, DTCP_WIRE_CHUNK);
 	u64 all = nchunks >= 64 ? ~0ULL : (1ULL << nchunks) - 1;
 	bool complete = false;
 	u8 st;
@@ -652,22 +671,23 @@ static void dtcp_active_return(struct dtcp_net *dn, struct dtcp_conn *c,
 		goto out;
 	if (m->sender != c->peer)
 		goto out;
-	if (!c->data && m->unread_total) {
-		c->data = kvmalloc(m->unread_total, GFP_ATOMIC);
+	if (!c->data && m->total) {
+		c->data = kvmalloc(m->total, GFP_ATOMIC);
 		if (!c->data)
 			goto out;	/* the passive node sends it again */
-		c->data_len = m->unread_total;
+		c->data_len = m->total;
 		c->chunks_done = 0;
 	}
-	if (m->unread_total != c->data_len || (c->chunks_done && m->tail_len != c->tail_len))
+	if (m->total != c->data_len || (c->chunks_done && m->tail_len != c->tail_len))
 		goto out;
 	c->tail_len = m->tail_len;
 	if (m->data_len) {
 		memcpy(c->data + m->offset, m->data, m->data_len);
 		c->chunks_done |= 1ULL << (m->offset / DTCP_WIRE_CHUNK);
 	}
-	if (!m->unread_total || (c->chunks_done & all) == all) {
+	if (!m->total || (c->chunks_done & all) == all) {
 		c->captured_snd_nxt = c->st.snd_nxt;
+		c->captured_rcv_nxt = c->st.rcv_nxt;
 		c->st = m->state;
 		c->served = m->code & DTCP_RETURN_SERVED;
 		c->client_fin = m->code & DTCP_RETURN_FIN;

@@ -7,6 +7,7 @@
 
 #include "dtcp.h"
 #include "conn.h"
+#include "upload.h"
 
 struct workqueue_struct *dtcp_wq;
 
@@ -34,6 +35,7 @@ static void dtcp_conn_free_work(struct work_struct *w)
 	bool holds_module = c->holds_module;
 
 	skb_queue_purge(&c->early);
+	dtcp_upload_free(c);
 	if (c->sock)
 		sock_release(c->sock);	/* never accepted */
 	if (c->sk)
@@ -65,6 +67,7 @@ struct dtcp_conn *dtcp_conn_alloc(struct dtcp_net *dn, u8 role, work_func_t fn, 
 	spin_lock_init(&c->lock);
 	init_waitqueue_head(&c->wait);
 	skb_queue_head_init(&c->early);
+	xa_init(&c->upload);
 	INIT_LIST_HEAD(&c->accept_node);
 	INIT_WORK(&c->free_work, dtcp_conn_free_work);
 	INIT_WORK(&c->work, fn);

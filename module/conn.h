@@ -18,6 +18,7 @@
 #include <linux/spinlock.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
+#include <linux/xarray.h>
 #include <dtcp/wire.h>
 
 #include "netns.h"
@@ -26,9 +27,6 @@ struct dtcp_tuple {
 	__be32 caddr, laddr;
 	__be16 cport, lport;
 };
-
-/* Passive side: RETURN chunks not yet acknowledged. */
-#define DTCP_MAX_CHUNKS (DTCP_WIRE_MAX_UNREAD / DTCP_WIRE_CHUNK)
 
 /* Client segments an entry keeps until a socket can take them. */
 #define DTCP_EARLY_MAX		64
@@ -51,12 +49,13 @@ struct dtcp_conn {
 
 	struct dtcp_state st;		/* captured / received state */
 	u32 captured_snd_nxt;		/* A: snd_nxt when handed out */
+	u32 captured_rcv_nxt;		/* A: rcv_nxt when handed out */
 	int result;			/* A: outcome of the current hand-off */
 	wait_queue_head_t wait;		/* A: the hand-off caller */
 	u32 handoffs;
 	u64 bytes;
 
-	/* HANDOFF request (P), unread bytes (A: being received; P: to send). */
+	/* HANDOFF request (P); the RETURN's tail (A: being received; P: to send). */
 	u8 *data;
 	u32 data_len;
 	u32 tail_len;			/* of which the sent, unacknowledged tail (RETURN) */
@@ -89,6 +88,12 @@ struct dtcp_conn {
 	 * would be one short of what the passive node already acknowledged). */
 	bool fin_pending;
 	unsigned long fin_at;		/* when (the liveness work clears a lost one) */
+
+	/* A: the client's bytes sent to the passive node (upload.c), from
+	 * upload_anchor on, while upload_on (both under lock). */
+	struct xarray upload;
+	u32 upload_anchor;
+	bool upload_on;
 
 	struct sk_buff_head early;	/* P: segments before Sp exists; A: segments
 					 * the passive node sent back */

@@ -63,6 +63,8 @@ struct dtcp_net {
 	struct xarray conns_by_id;
 	atomic_t next_conn_id;
 	atomic_t n_conns;
+	/* Active side: pages of client bytes kept for connections away. */
+	atomic_t upload_pages;
 	/* Passive side: hand-offs that are over, (origin, id) -> jiffies, so
 	 * that a late duplicate HANDOFF is not served again. */
 	struct xarray tombs;

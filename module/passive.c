@@ -6,8 +6,10 @@
  * the application, HANDOFF_ACK.  Client segments forwarded by A are
  * injected into this namespace's stack, so Sp is a complete TCP endpoint.
  * The application's close is intercepted: no FIN; Sp drains until the
- * client acknowledged every byte, then its final state and unread bytes go
- * back in RETURN and Sp is discarded silently.
+ * client acknowledged every byte, then its final state (and the tail of
+ * response bytes not acknowledged yet, if any) goes back in RETURN and Sp is
+ * discarded silently.  The client's bytes Sp received and the application
+ * did not read are not sent back: the active node kept them (upload.h).
  */
 #include <linux/file.h>
 #include <linux/hrtimer.h>
@@ -495,18 +497,19 @@ static void dtcp_passive_stop_feeding(struct dtcp_conn *c, struct sock *sk)
  * every byte sent and at most return_tail_max of them not acknowledged yet
  * (the client delays its ACK of a response's last segment until its next
  * request; the tail goes back with the connection and the request does not
- * wait for the return), no hole in what was received (out-of-order data
- * would be lost with the socket), and what goes back fits one RETURN.
+ * wait for the return), and no hole in what was received (out-of-order
+ * data would be lost with the socket).  The client's bytes Sp received do
+ * not go back: the active node kept them as it sent them (upload.h), so
+ * their amount is not limited here.
  */
 static bool dtcp_passive_drained(const struct sock *sk)
 {
 	const struct tcp_sock *tp = tcp_sk(sk);
 	u32 tail = READ_ONCE(tp->write_seq) - READ_ONCE(tp->snd_una);
-	u32 unread = READ_ONCE(tp->rcv_nxt) - READ_ONCE(tp->copied_seq);
 
 	if (tail && (!dtcp_tail_may_go_back(tail) ||
 		     READ_ONCE(tp->snd_nxt) != READ_ONCE(tp->write_seq) ||
-		     !tcp_write_queue_empty(sk) || unread > DTCP_WIRE_MAX_UNREAD - tail))
+		     !tcp_write_queue_empty(sk)))
 		return false;
 	return RB_EMPTY_ROOT(&tp->out_of_order_queue);
 }
@@ -555,8 +558,8 @@ static void dtcp_passive_finish(struct work_struct *w)
 	struct dtcp_conn *c = container_of(w, struct dtcp_conn, finish_work);
 	struct dtcp_net *dn = c->dn;
 	struct sock *sk = c->sk;
-	u8 *unread = NULL;
-	u32 unread_len = 0, tail = 0;
+	u8 *tail_buf = NULL;
+	u32 tail = 0;
 	bool aborted;
 	int ret = 0;
 
@@ -592,10 +595,11 @@ static void dtcp_passive_finish(struct work_struct *w)
 		 * sent meanwhile (segments wait in the backlog, and the hooks
 		 * drop what Sp sends from RETURNED on). */
 		tail = tcp_sk(sk)->write_seq - tcp_sk(sk)->snd_una;
-		ret = dtcp_state_unread(sk, tail, &unread, &unread_len);
+		if (tail) {
+			tail_buf = kvmalloc(tail, GFP_KERNEL);
+			ret = tail_buf ? dtcp_state_tail(sk, tail_buf, tail) : -ENOMEM;
+		}
 	}
-	if (!ret && tail)
-		ret = dtcp_state_tail(sk, unread + unread_len, tail);
 	if (!ret) {
 		c->served = tcp_sk(sk)->snd_nxt != c->captured_snd_nxt;
 		c->client_fin = sk->sk_state == TCP_CLOSE_WAIT;
@@ -635,7 +639,7 @@ discard:
 
 	if (aborted) {
 		/* The active node took the connection back: nothing to return. */
-		kvfree(unread);
+		kvfree(tail_buf);
 		spin_lock_bh(&c->lock);
 		if (!c->retired)
 			queue_delayed_work(dtcp_wq, &c->rtx, msecs_to_jiffies(DTCP_LINGER_MS));
@@ -652,8 +656,8 @@ discard:
 		c->failed = -ret;
 	}
 	kvfree(c->data);	/* the request */
-	c->data = unread;
-	c->data_len = unread_len + tail;
+	c->data = tail_buf;
+	c->data_len = tail;
 	c->tail_len = tail;
 	/* It may run (on a fast RETURN_ACK) before the first RETURN is out. */
 	spin_lock_bh(&c->lock);

@@ -7,8 +7,9 @@
  * node cannot re-sequence its established socket through that API
  * (TCP_QUEUE_SEQ needs TCP_CLOSE), so dtcp_state_apply() moves the sequence
  * fields itself, mirroring what the repair code does for a closed socket,
- * while both queues are idle; the returned tail and unread bytes go in
- * through the repair send and receive queues, the kernel's own code.
+ * while both queues are idle; the returned tail and the client's unread
+ * bytes (kept by the active node, upload.h) go in through the repair send
+ * and receive queues, the kernel's own code.
  */
 #include <linux/kernel.h>
 #include <linux/slab.h>
@@ -351,52 +352,6 @@ int dtcp_state_apply(struct sock *sk, const struct dtcp_state *st,
 	}
 	release_sock(sk);
 	return ret;
-}
-
-int dtcp_state_unread(const struct sock *sk, u32 extra, u8 **bufp, u32 *lenp)
-{
-	const struct tcp_sock *tp = tcp_sk(sk);
-	/* A FIN takes a sequence number but no byte. */
-	u32 len = tp->rcv_nxt - tp->copied_seq - (sk->sk_state == TCP_CLOSE_WAIT);
-	struct sk_buff *skb;
-	u32 seq = tp->copied_seq, got = 0;
-	u8 *buf;
-
-	*bufp = NULL;
-	*lenp = 0;
-	if (!len && !extra)
-		return 0;
-	if (len > DTCP_WIRE_MAX_UNREAD || extra > DTCP_WIRE_MAX_UNREAD - len)
-		return -EMSGSIZE;
-	buf = kvmalloc(len + extra, GFP_KERNEL);
-	if (!buf)
-		return -ENOMEM;
-	skb_queue_walk(&sk->sk_receive_queue, skb) {
-		if (got == len)
-			break;
-		u32 start = TCP_SKB_CB(skb)->seq, end = start + skb->len;
-		u32 off, n;
-
-		if (!after(end, seq))
-			continue;
-		off = seq - start;
-		n = min(end - seq, len - got);
-		if (skb_copy_bits(skb, off, buf + got, n)) {
-			kvfree(buf);
-			return -EFAULT;
-		}
-		got += n;
-		seq += n;
-		if (got == len)
-			break;
-	}
-	if (got != len) {
-		kvfree(buf);
-		return -EPROTO;
-	}
-	*bufp = buf;
-	*lenp = len;
-	return 0;
 }
 
 int dtcp_state_tail(const struct sock *sk, u8 *buf, u32 len)

@@ -23,9 +23,6 @@ int dtcp_state_build(struct net *net, const struct dtcp_tuple *t,
  * queue (process context). */
 int dtcp_state_apply(struct sock *sk, const struct dtcp_state *st,
 		     const u8 *unread, u32 unread_len, const u8 *tail, u32 tail_len);
-/* Passive node: copy the received but unread bytes of a locked socket,
- * leaving @extra bytes of room after them (*len counts only the unread). */
-int dtcp_state_unread(const struct sock *sk, u32 extra, u8 **buf, u32 *len);
 /* Passive node: copy the @len sent but unacknowledged bytes that end at
  * snd_nxt of a locked socket whose every byte is sent. */
 int dtcp_state_tail(const struct sock *sk, u8 *buf, u32 len);

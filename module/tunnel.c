@@ -15,6 +15,7 @@
 #include "handoff.h"
 #include "netns.h"
 #include "tunnel.h"
+#include "upload.h"
 
 #define DTCP_TUNNEL_HEADROOM (LL_MAX_HEADER + sizeof(struct iphdr) + sizeof(struct udphdr))
 
@@ -213,6 +214,11 @@ static void dtcp_forward_one(struct dtcp_net *dn, struct dtcp_conn *c, struct sk
 
 	if (!len)
 		return;
+	/* The passive socket acknowledges only bytes kept here (upload.h). */
+	if (c->role == DTCP_ROLE_ACTIVE && !dtcp_upload_keep(c, skb, len)) {
+		dtcp_stat_inc(dn, DTCP_STAT_UPLOAD_DROPPED);
+		return;
+	}
 	out = dtcp_tunnel_alloc(DTCP_WIRE_HDR_LEN + len, GFP_ATOMIC);
 	if (!out)
 		return;

@@ -164,16 +164,15 @@ int dtcp_wire_decode(const void *buf, unsigned int len, struct dtcp_msg *m)
 		if (ret)
 			return ret;
 		p += sizeof(struct dtcp_wire_state);
-		m->unread_total = get_be32(p);
+		m->total = get_be32(p);
 		m->offset = get_be32(p + 4);
 		p += 8;
 		m->data = p;
 		m->data_len = plen - 4 - sizeof(struct dtcp_wire_state) - 8;
-		if (m->unread_total > DTCP_WIRE_MAX_UNREAD || m->tail_len > m->unread_total ||
-		    m->data_len > DTCP_WIRE_CHUNK ||
-		    m->offset % DTCP_WIRE_CHUNK || m->offset > m->unread_total ||
-		    m->data_len != (m->unread_total - m->offset < DTCP_WIRE_CHUNK ?
-				    m->unread_total - m->offset : DTCP_WIRE_CHUNK))
+		if (m->total != m->tail_len || m->data_len > DTCP_WIRE_CHUNK ||
+		    m->offset % DTCP_WIRE_CHUNK || m->offset > m->total ||
+		    m->data_len != (m->total - m->offset < DTCP_WIRE_CHUNK ?
+				    m->total - m->offset : DTCP_WIRE_CHUNK))
 			return -EBADMSG;
 		return 0;
 	default:

@@ -10,8 +10,11 @@
  *   NACK         be32 errno
  *   SEGMENT      one client IPv4 packet (active to passive node; back from
  *                the passive node if it came after the RETURN)
- *   RETURN       be32 flags (bits 16-31: tail length), state, be32 total,
- *                be32 offset, bytes: the unread client bytes, then the tail
+ *   RETURN       be32 flags (bits 16-31: tail length), state, be32 total
+ *                (the tail length again), be32 offset, bytes: a chunk of
+ *                the tail.  The client's bytes the passive socket received
+ *                and did not read do not travel: the active node kept them
+ *                as it forwarded them (module/upload.h).
  *   RETURN_ACK   -
  *   ABORT        be32 errno
  *   PING, PONG   -
@@ -22,14 +25,13 @@
 #include <linux/types.h>
 
 #define DTCP_WIRE_MAGIC		0xD7C9
-#define DTCP_WIRE_VERSION	2	/* 2: the MAC is AES-256-CMAC (1: HMAC-SHA256) */
+/* 3: a RETURN carries no client bytes; 2: the MAC is AES-256-CMAC (1: HMAC-SHA256) */
+#define DTCP_WIRE_VERSION	3
 #define DTCP_WIRE_MAC_LEN	16
 /* Largest payload of one message: fits one UDP datagram. */
 #define DTCP_WIRE_MAX_PAYLOAD	(65507 - 40)
-/* Unread bytes travel in RETURN chunks of at most this size. */
+/* The tail travels in RETURN chunks of at most this size. */
 #define DTCP_WIRE_CHUNK		16384
-/* At most this many unread bytes come back with a connection. */
-#define DTCP_WIRE_MAX_UNREAD	(64 * DTCP_WIRE_CHUNK)
 
 enum dtcp_msg_type {
 	DTCP_MSG_HANDOFF = 1,
@@ -99,8 +101,8 @@ struct dtcp_wire_state {
  * The tail: the last bytes the passive node sent that the client had not
  * acknowledged yet (state.snd_nxt is the sequence number after them).  The
  * active node owns them from the return on and sends them again if they
- * were lost.  Its length is in the flags word's upper half; the bytes end
- * the data, after the unread client bytes.
+ * were lost.  Its length is in the flags word's upper half (so at most
+ * 0xffff bytes); the RETURN's data is the tail.
  */
 #define DTCP_RETURN_TAIL_SHIFT	16
 #define DTCP_RETURN_FLAGS_MASK	0xffffU
@@ -117,14 +119,14 @@ struct dtcp_msg {
 	__be16 cport, lport;
 	/* HANDOFF, RETURN */
 	struct dtcp_state state;
-	/* HANDOFF: request; SEGMENT: packet; RETURN: chunk of unread bytes */
+	/* HANDOFF: request; SEGMENT: packet; RETURN: chunk of the tail */
 	const __u8 *data;
 	__u32 data_len;
 	/* NACK, ABORT: errno; RETURN: flags */
 	__u32 code;
-	/* RETURN: bytes of data in all (unread client bytes and tail), this
-	 * chunk's offset, the tail's length (the last tail_len of them) */
-	__u32 unread_total, offset, tail_len;
+	/* RETURN: bytes of data in all, this chunk's offset, the tail's
+	 * length (the same as total) */
+	__u32 total, offset, tail_len;
 };
 
 #define DTCP_WIRE_HDR_LEN	((unsigned int)sizeof(struct dtcp_wire_hdr))

@@ -94,7 +94,7 @@ TEST_CASE("HANDOFF round trip", "[wire]")
 
 TEST_CASE("Every truncation of a valid message is refused", "[wire]")
 {
-    for (const auto& b : {handoff("GET x\n"), ret(DTCP_RETURN_SERVED, 10, 0, 10),
+    for (const auto& b : {handoff("GET x\n"), ret(DTCP_RETURN_SERVED | (10u << DTCP_RETURN_TAIL_SHIFT), 10, 0, 10),
                           message(DTCP_MSG_NACK, {0, 0, 0, 111})}) {
         dtcp_msg m;
         REQUIRE(dtcp_wire_decode(b.data(), b.size(), &m) == 0);
@@ -148,36 +148,40 @@ TEST_CASE("State fields are validated", "[wire]")
     CHECK(dtcp_wire_decode(b.data(), b.size(), &m) == -EBADMSG);
 }
 
-TEST_CASE("RETURN chunks must tile the unread bytes", "[wire]")
+TEST_CASE("RETURN chunks must tile the tail", "[wire]")
 {
     dtcp_msg m;
-    auto ok = ret(DTCP_RETURN_SERVED | DTCP_RETURN_FIN, DTCP_WIRE_CHUNK + 5, DTCP_WIRE_CHUNK, 5);
+    const uint32_t len = DTCP_WIRE_CHUNK + 5;
+    auto ok = ret(DTCP_RETURN_SERVED | DTCP_RETURN_FIN | (len << DTCP_RETURN_TAIL_SHIFT), len,
+                  DTCP_WIRE_CHUNK, 5);
     REQUIRE(dtcp_wire_decode(ok.data(), ok.size(), &m) == 0);
-    CHECK(m.unread_total == DTCP_WIRE_CHUNK + 5);
+    CHECK(m.total == len);
     CHECK(m.offset == DTCP_WIRE_CHUNK);
     CHECK(m.data_len == 5);
     CHECK(m.code == (DTCP_RETURN_SERVED | DTCP_RETURN_FIN));
 
     auto none = ret(0, 0, 0, 0);
     CHECK(dtcp_wire_decode(none.data(), none.size(), &m) == 0);
-    auto unaligned = ret(0, 100, 10, 90);
+    auto unaligned = ret(100u << DTCP_RETURN_TAIL_SHIFT, 100, 10, 90);
     CHECK(dtcp_wire_decode(unaligned.data(), unaligned.size(), &m) == -EBADMSG);
-    auto short_chunk = ret(0, DTCP_WIRE_CHUNK * 2, 0, 100);
+    auto short_chunk = ret((DTCP_WIRE_CHUNK * 2u) << DTCP_RETURN_TAIL_SHIFT, DTCP_WIRE_CHUNK * 2, 0, 100);
     CHECK(dtcp_wire_decode(short_chunk.data(), short_chunk.size(), &m) == -EBADMSG);
-    auto too_big = ret(0, DTCP_WIRE_MAX_UNREAD + 1, 0, DTCP_WIRE_CHUNK);
-    CHECK(dtcp_wire_decode(too_big.data(), too_big.size(), &m) == -EBADMSG);
     auto bad_flags = ret(0x10, 0, 0, 0);
     CHECK(dtcp_wire_decode(bad_flags.data(), bad_flags.size(), &m) == -EBADMSG);
 }
 
-TEST_CASE("A RETURN's tail length is the flags word's upper half, within the data", "[wire]")
+TEST_CASE("A RETURN's tail length is the flags word's upper half, and all of its data", "[wire]")
 {
     dtcp_msg m;
-    auto tail = ret(DTCP_RETURN_SERVED | (1050u << DTCP_RETURN_TAIL_SHIFT), 1060, 0, 1060);
+    auto tail = ret(DTCP_RETURN_SERVED | (1060u << DTCP_RETURN_TAIL_SHIFT), 1060, 0, 1060);
     REQUIRE(dtcp_wire_decode(tail.data(), tail.size(), &m) == 0);
     CHECK(m.code == DTCP_RETURN_SERVED);
-    CHECK(m.tail_len == 1050);
-    CHECK(m.unread_total == 1060);
+    CHECK(m.tail_len == 1060);
+    CHECK(m.total == 1060);
+
+    /* Client bytes do not travel back (the active node kept them). */
+    auto with_client_bytes = ret(DTCP_RETURN_SERVED | (1050u << DTCP_RETURN_TAIL_SHIFT), 1060, 0, 1060);
+    CHECK(dtcp_wire_decode(with_client_bytes.data(), with_client_bytes.size(), &m) == -EBADMSG);
 
     auto all_tail = ret(0xffffu << DTCP_RETURN_TAIL_SHIFT, 0xffff, DTCP_WIRE_CHUNK * 3,
                         0xffff - DTCP_WIRE_CHUNK * 3);
@@ -187,7 +191,7 @@ TEST_CASE("A RETURN's tail length is the flags word's upper half, within the dat
 
     auto longer = ret(11u << DTCP_RETURN_TAIL_SHIFT, 10, 0, 10);
     CHECK(dtcp_wire_decode(longer.data(), longer.size(), &m) == -EBADMSG);
-    auto bad_low = ret((5u << DTCP_RETURN_TAIL_SHIFT) | 0x8, 10, 0, 10);
+    auto bad_low = ret((10u << DTCP_RETURN_TAIL_SHIFT) | 0x8, 10, 0, 10);
     CHECK(dtcp_wire_decode(bad_low.data(), bad_low.size(), &m) == -EBADMSG);
 }
 

@@ -32,6 +32,7 @@ std::string counter_name(uint16_t type)
     case DTCP_CNT_CONNS: return "conns";
     case DTCP_CNT_HANDOFFS: return "handoffs";
     case DTCP_CNT_PEERS: return "peers";
+    case DTCP_CNT_UPLOAD_PAGES: return "upload_pages";
     default: return "counter-" + std::to_string(type);
     }
 }
@@ -68,6 +69,8 @@ std::string stat_name(uint16_t type)
     case DTCP_STAT_SEG_RETURNED: return "seg_returned";
     case DTCP_STAT_TAIL_RETURNED: return "tail_returned";
     case DTCP_STAT_DRAIN_ACKED: return "drain_acked";
+    case DTCP_STAT_UPLOAD_DROPPED: return "upload_dropped";
+    case DTCP_STAT_UPLOAD_RESTORED: return "upload_restored";
     default: return "stat-" + std::to_string(type);
     }
 }

@@ -79,6 +79,7 @@ enum dtcp_counter_attr {
 	DTCP_CNT_CONNS,		/* u32: connection entries */
 	DTCP_CNT_HANDOFFS,	/* u32: hand-offs in flight */
 	DTCP_CNT_PEERS,		/* u32: peer entries */
+	DTCP_CNT_UPLOAD_PAGES,	/* u32: pages of client bytes kept for connections away */
 	__DTCP_CNT_MAX,
 };
 #define DTCP_CNT_MAX (__DTCP_CNT_MAX - 1)
@@ -159,6 +160,10 @@ enum dtcp_stat_attr {
 					 * had not acknowledged yet (return_tail_max) */
 	DTCP_STAT_DRAIN_ACKED,		/* drains ended as the client's ACK came in, not
 					 * at the next poll */
+	DTCP_STAT_UPLOAD_DROPPED,	/* client segments not sent to the passive node:
+					 * their bytes could not be kept (upload_max_kb) */
+	DTCP_STAT_UPLOAD_RESTORED,	/* returns that put client bytes the passive socket
+					 * had received, unread, into Sa from the kept copy */
 	__DTCP_STAT_MAX,
 };
 #define DTCP_STAT_MAX (__DTCP_STAT_MAX - 1)
