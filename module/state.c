@@ -308,7 +308,7 @@ int dtcp_state_apply(struct sock *sk, const struct dtcp_state *st,
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	unsigned char reuse, shut;
-	int ret = 0;
+	int ret = 0, rcvbuf;
 
 	lock_sock(sk);
 	if (!dtcp_state_quiescent(sk)) {
@@ -326,6 +326,14 @@ int dtcp_state_apply(struct sock *sk, const struct dtcp_state *st,
 	 * connection is home) would refuse the tail: lifted meanwhile. */
 	shut = sk->sk_shutdown & SEND_SHUTDOWN;
 	WRITE_ONCE(sk->sk_shutdown, sk->sk_shutdown & ~SEND_SHUTDOWN);
+	/* The passive socket acknowledged the unread bytes: Sa takes them
+	 * all, even past a receive buffer the application locked smaller
+	 * (an unlocked one the stack would grow itself).  The buffer's size
+	 * is put back afterwards; the window stays shut until they are read. */
+	rcvbuf = READ_ONCE(sk->sk_rcvbuf);
+	if (unread_len)
+		WRITE_ONCE(sk->sk_rcvbuf,
+			   max_t(int, rcvbuf, atomic_read(&sk->sk_rmem_alloc) + 2 * unread_len + 65536));
 	release_sock(sk);
 
 	/* The tail and the unread client bytes: through the repair queues. */
@@ -340,6 +348,7 @@ int dtcp_state_apply(struct sock *sk, const struct dtcp_state *st,
 	}
 
 	lock_sock(sk);
+	WRITE_ONCE(sk->sk_rcvbuf, rcvbuf);
 	sk->sk_reuse = reuse;
 	WRITE_ONCE(sk->sk_shutdown, sk->sk_shutdown | shut);
 	if (!ret && (tp->rcv_nxt != st->rcv_nxt || tp->snd_nxt != st->snd_nxt ||

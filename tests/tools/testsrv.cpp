@@ -446,6 +446,10 @@ int main(int argc, char** argv)
         ->check(CLI::IsMember({"local", "dtcp", "forward"}))
         ->capture_default_str();
     app.add_option("--peers", peers, "forward mode: the other nodes' servers, ID=A.B.C.D:PORT,...");
+    int rcvbuf = 0;
+    app.add_option("--rcvbuf", rcvbuf, "SO_RCVBUF of every connection, in bytes (0: the stack's autotuning)")
+        ->check(CLI::Range(0, 1 << 30))
+        ->capture_default_str();
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -493,6 +497,12 @@ int main(int argc, char** argv)
     int ls = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     int one = 1;
     setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    // Inherited by the accepted connections (set before listen() so that
+    // the window scale chosen at the handshake fits it).
+    if (rcvbuf > 0 && setsockopt(ls, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)) < 0) {
+        fmt::print(stderr, "dtcp-testsrv: SO_RCVBUF: {}\n", std::strerror(errno));
+        return 1;
+    }
     sockaddr_in sa{};
     sa.sin_family = AF_INET;
     sa.sin_port = htons(port);

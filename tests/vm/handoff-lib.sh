@@ -47,7 +47,7 @@ cluster_config() {
 }
 
 # servers_up MODE: dtcp-testsrv in MODE on every back-end, on $PORT; their
-# output goes to $SERVER_LOGS/be<I>.log.
+# output goes to $SERVER_LOGS/be<I>.log; SERVER_ARGS: more options for each.
 SERVER_PIDS=()
 SERVER_LOGS=
 servers_up() {
@@ -60,8 +60,9 @@ servers_up() {
             [ "$i" = "$j" ] || peers+="${peers:+,}$j=$(be_addr "$j"):$PORT"
         done
         # ip netns exec execs the server: $! is the server itself.
+        # shellcheck disable=SC2086  # SERVER_ARGS: words on purpose
         ip netns exec "$(ns_be "$i")" "$TESTSRV" --port "$PORT" --node "$i" --mode "$mode" \
-            --peers "$peers" >"$SERVER_LOGS/be$i.log" 2>&1 &
+            --peers "$peers" ${SERVER_ARGS:-} >"$SERVER_LOGS/be$i.log" 2>&1 &
         SERVER_PIDS[i]=$!
         defer "kill ${SERVER_PIDS[i]}; wait ${SERVER_PIDS[i]}"
     done
