@@ -12,7 +12,7 @@ module_load
 out=$(dtcpctl status) || die "dtcpctl status failed"
 grep -Eq '^module +[0-9]+\.[0-9]+\.[0-9]+ \(ABI 1\)$' <<<"$out" || die "bad module line: $out"
 grep -Eq '^node id +unset$' <<<"$out" || die "node id should be unset: $out"
-grep -Eq '^live objects +files 0  conns 0  handoffs 0  peers 0$' <<<"$out" || die "bad counters: $out"
+grep -Eq '^live objects +files 0  conns 0  handoffs 0  peers 0  upload_pages 0$' <<<"$out" || die "bad counters: $out"
 
 json=$(dtcpctl -j status) || die "dtcpctl -j status failed"
 jq -e '.abi_version == 1 and .node_id == null and .cluster_key_set == false and .live.conns == 0 and
