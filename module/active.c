@@ -581,15 +581,13 @@ static void dtcp_active_apply(struct work_struct *w)
 		c->st.rcv_nxt--;	/* the FIN is handed to the stack below */
 	ret = c->aborted ? -ECONNRESET : 0;
 	/* What the passive socket received and left unread: kept here as it
-	 * went there (the RETURN carries only the tail). */
-	if (!ret && c->data_len != c->tail_len)
-		ret = -EPROTO;
+	 * went there (the RETURN's data is the tail only). */
 	if (!ret) {
 		unread_len = c->st.rcv_nxt - c->captured_rcv_nxt;
 		ret = dtcp_upload_copy(c, c->captured_rcv_nxt, unread_len, &unread);
 	}
 	if (!ret)
-		ret = dtcp_state_apply(c->sk, &c->st, unread, unread_len, c->data, c->tail_len);
+		ret = dtcp_state_apply(c->sk, &c->st, unread, unread_len, c->data, c->data_len);
 	kvfree(unread);
 	c->aborted = false;
 	if (ret) {
@@ -615,7 +613,6 @@ static void dtcp_active_apply(struct work_struct *w)
 	kvfree(c->data);
 	c->data = NULL;
 	c->data_len = 0;
-	c->tail_len = 0;
 	c->chunks_done = 0;
 	WRITE_ONCE(c->result, ret);
 	if ((!ret || ret == -ECONNABORTED) && c->client_fin) {
@@ -678,9 +675,9 @@ static void dtcp_active_return(struct dtcp_net *dn, struct dtcp_conn *c,
 		c->data_len = m->total;
 		c->chunks_done = 0;
 	}
-	if (m->total != c->data_len || (c->chunks_done && m->tail_len != c->tail_len))
+	/* The decoder has checked that the data is the tail (total == tail_len). */
+	if (m->total != c->data_len)
 		goto out;
-	c->tail_len = m->tail_len;
 	if (m->data_len) {
 		memcpy(c->data + m->offset, m->data, m->data_len);
 		c->chunks_done |= 1ULL << (m->offset / DTCP_WIRE_CHUNK);

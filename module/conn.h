@@ -55,10 +55,10 @@ struct dtcp_conn {
 	u32 handoffs;
 	u64 bytes;
 
-	/* HANDOFF request (P); the RETURN's tail (A: being received; P: to send). */
+	/* HANDOFF request (P); the RETURN's data, the tail of response bytes
+	 * sent and not acknowledged yet (A: being received; P: to send). */
 	u8 *data;
 	u32 data_len;
-	u32 tail_len;			/* of which the sent, unacknowledged tail (RETURN) */
 	u64 chunks_done;		/* bitmap of chunks received (A) */
 	bool served;			/* P: the application wrote a response */
 	bool aborted;			/* A: the passive node gave the connection up */

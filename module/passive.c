@@ -376,7 +376,7 @@ static void dtcp_send_return(struct dtcp_net *dn, struct dtcp_conn *c)
 	struct dtcp_wire_state ws;
 	__be32 flags = htonl((c->served ? DTCP_RETURN_SERVED : 0) |
 			     (c->client_fin ? DTCP_RETURN_FIN : 0) |
-			     c->tail_len << DTCP_RETURN_TAIL_SHIFT);
+			     c->data_len << DTCP_RETURN_TAIL_SHIFT);	/* all tail */
 	__be32 pos[2];
 	u32 off = 0;
 
@@ -658,7 +658,6 @@ discard:
 	kvfree(c->data);	/* the request */
 	c->data = tail_buf;
 	c->data_len = tail;
-	c->tail_len = tail;
 	/* It may run (on a fast RETURN_ACK) before the first RETURN is out. */
 	spin_lock_bh(&c->lock);
 	if (!c->lingering)
