@@ -1,0 +1,62 @@
+# A frozen socket that does try to send, and the wire.  Node 1 answers four
+# small requests itself, quickly: its socket goes into the interactive
+# (ping-pong) mode where a request is acknowledged late, by a delayed ACK
+# timer, unless a response carries the acknowledgement first.  The fifth
+# request is node 2's: node 1 reads it and hands the connection off, its
+# delayed ACK still pending; node 2 holds the connection 1 s, well past the
+# timer (at most 200 ms).  The timer fires on the frozen socket, which sends
+# its ACK: the hooks must drop it (frozen_dropped), and a capture on node 1's
+# link must show no TCP segment of the connection leaving node 1 between the
+# HANDOFF it sent and the RETURN it received.  Node 1 answers the sixth
+# request once the connection is back.
+. "$DTCP_ROOT/tests/vm/lib.sh"
+command -v tcpdump >/dev/null || skip "tcpdump is not installed (scripts/install-deps installs it)"
+dtcp_cluster_up 2
+only_via 1	# node 1 is active; node 2 only serves hand-offs
+start_hosmoke 1
+start_hosmoke 2 --hold-ms 1000
+hosmoke_listening 2
+
+cap=$(mktemp --suffix=.pcap) capinfo=$(mktemp) txt=$(mktemp); defer "rm -f $cap $capinfo $txt"
+# Node 1's link: the connection's TCP segments and the tunnel's HANDOFF
+# (type 1) and RETURN (type 5) messages, by the type byte of their header.
+# ip netns exec execs tcpdump: $! is tcpdump itself.
+ip netns exec "$(ns_be 1)" tcpdump -i eth0 -Z root -s 96 -U -w "$cap" \
+    "tcp port $PORT or (udp port $TUNNEL_PORT and (udp[11] == 1 or udp[11] == 5))" 2>"$capinfo" &
+tpid=$!
+defer "kill $tpid"
+wait_for 10 test -s "$cap" || die "tcpdump did not start"
+
+d0=$(mod_stat 1 frozen_dropped)
+in_ns "$NS_C" timeout 60 "$BUILD/tests/vm/dtcp-hosmoke" get --host "$VIP" --port "$PORT" \
+    --owners 1,1,1,1,2,1 --count 6 --size 1000 ||
+    die "transfer failed (node 1: $(in_ns "$(ns_be 1)" "$BUILD/userspace/dtcpctl/dtcpctl" stats | tr '\n' ' '))"
+dropped=$(( $(mod_stat 1 frozen_dropped) - d0 ))
+cap_settled() { local a; a=$(stat -c %s "$cap"); sleep 1; [ "$(stat -c %s "$cap")" = "$a" ]; }
+wait_for 30 cap_settled || die "the capture kept growing after the transfer"
+kill -TERM "$tpid"; wait "$tpid"
+dropped_cap=$(sed -n 's/^\([0-9]*\) packets\{0,1\} dropped by kernel$/\1/p' "$capinfo")
+[ "$dropped_cap" = 0 ] || die "the capture is incomplete: $(cat "$capinfo")"
+hosmoke_log
+handed=$(hosmoke_stat 1 handed) served=$(hosmoke_stat 2 served) bad=$(hosmoke_sum bad)
+[ "$bad" -eq 0 ] || die "$bad checks failed on the servers (see their log)"
+[ "$handed" -eq 1 ] && [ "$served" -eq 1 ] || die "node 1 handed off $handed, node 2 served $served, of 1"
+
+tcpdump -r "$cap" -n -tt 2>/dev/null >"$txt"
+be1=$(be_addr 1)
+# Times of node 1's first HANDOFF out and first RETURN in, then every TCP
+# segment from the server side between them.
+read -r t_ho t_ret leaked < <(awk -v me="$be1.$TUNNEL_PORT" -v srv="$VIP.$PORT" '
+    $3 == me && / UDP/ && ho == "" { ho = $1; next }
+    $5 == me ":" && / UDP/ && ho != "" && ret == "" { ret = $1; next }
+    $3 == srv && ho != "" && ret == "" { n++ }
+    END { print (ho == "" ? "-" : ho), (ret == "" ? "-" : ret), n + 0 }' "$txt")
+[ "$t_ho" != - ] && [ "$t_ret" != - ] ||
+    die "no HANDOFF and RETURN in node 1's capture: $(head -c 2000 "$txt")"
+log "away from $t_ho to $t_ret; the frozen socket tried to send $dropped packets; $leaked reached node 1's link"
+[ "$leaked" -eq 0 ] || die "$leaked segments of the frozen socket on the wire: $(awk -v a="$t_ho" -v b="$t_ret" '$1 >= a && $1 <= b' "$txt")"
+[ "$dropped" -ge 1 ] ||
+    die "node 1's frozen socket sent nothing (no delayed ACK pending at the freeze): the check above proved nothing"
+stop_servers
+counters_zero_all
+log "ok: the frozen socket's ACK was dropped in node 1 and never reached the wire"
