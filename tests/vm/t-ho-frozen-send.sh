@@ -27,11 +27,17 @@ tpid=$!
 defer "kill $tpid"
 wait_for 10 test -s "$cap" || die "tcpdump did not start"
 
-d0=$(mod_stat 1 frozen_dropped)
-in_ns "$NS_C" timeout 60 "$BUILD/tests/vm/dtcp-hosmoke" get --host "$VIP" --port "$PORT" \
-    --owners 1,1,1,1,2,1 --count 6 --size 1000 ||
-    die "transfer failed (node 1: $(in_ns "$(ns_be 1)" "$BUILD/userspace/dtcpctl/dtcpctl" stats | tr '\n' ' '))"
-dropped=$(( $(mod_stat 1 frozen_dropped) - d0 ))
+# One connection at a time, up to three: a connection on which the request
+# was acknowledged before the freeze (the emulated machine too slow for the
+# ping-pong mode) tries nothing and proves nothing either way.
+d0=$(mod_stat 1 frozen_dropped) dropped=0 conns=0
+while [ "$dropped" -eq 0 ] && [ "$conns" -lt 3 ]; do
+    conns=$((conns + 1))
+    in_ns "$NS_C" timeout 60 "$BUILD/tests/vm/dtcp-hosmoke" get --host "$VIP" --port "$PORT" \
+        --owners 1,1,1,1,2,1 --count 6 --size 1000 ||
+        die "transfer failed (node 1: $(in_ns "$(ns_be 1)" "$BUILD/userspace/dtcpctl/dtcpctl" stats | tr '\n' ' '))"
+    dropped=$(( $(mod_stat 1 frozen_dropped) - d0 ))
+done
 cap_settled() { local a; a=$(stat -c %s "$cap"); sleep 1; [ "$(stat -c %s "$cap")" = "$a" ]; }
 wait_for 30 cap_settled || die "the capture kept growing after the transfer"
 kill -TERM "$tpid"; wait "$tpid"
@@ -40,23 +46,25 @@ dropped_cap=$(sed -n 's/^\([0-9]*\) packets\{0,1\} dropped by kernel$/\1/p' "$ca
 hosmoke_log
 handed=$(hosmoke_stat 1 handed) served=$(hosmoke_stat 2 served) bad=$(hosmoke_sum bad)
 [ "$bad" -eq 0 ] || die "$bad checks failed on the servers (see their log)"
-[ "$handed" -eq 1 ] && [ "$served" -eq 1 ] || die "node 1 handed off $handed, node 2 served $served, of 1"
+[ "$handed" -eq "$conns" ] && [ "$served" -eq "$conns" ] ||
+    die "node 1 handed off $handed, node 2 served $served, of $conns"
 
 tcpdump -r "$cap" -n -tt 2>/dev/null >"$txt"
 be1=$(be_addr 1)
-# Times of node 1's first HANDOFF out and first RETURN in, then every TCP
-# segment from the server side between them.
-read -r t_ho t_ret leaked < <(awk -v me="$be1.$TUNNEL_PORT" -v srv="$VIP.$PORT" '
-    $3 == me && / UDP/ && ho == "" { ho = $1; next }
-    $5 == me ":" && / UDP/ && ho != "" && ret == "" { ret = $1; next }
-    $3 == srv && ho != "" && ret == "" { n++ }
-    END { print (ho == "" ? "-" : ho), (ret == "" ? "-" : ret), n + 0 }' "$txt")
-[ "$t_ho" != - ] && [ "$t_ret" != - ] ||
-    die "no HANDOFF and RETURN in node 1's capture: $(head -c 2000 "$txt")"
-log "away from $t_ho to $t_ret; the frozen socket tried to send $dropped packets; $leaked reached node 1's link"
-[ "$leaked" -eq 0 ] || die "$leaked segments of the frozen socket on the wire: $(awk -v a="$t_ho" -v b="$t_ret" '$1 >= a && $1 <= b' "$txt")"
+# Away from a HANDOFF node 1 sends to the RETURN it receives (their
+# retransmissions change nothing): every TCP segment from the server side
+# meanwhile is the frozen socket's.
+read -r aways leaked < <(awk -v me="$be1.$TUNNEL_PORT" -v srv="$VIP.$PORT" '
+    $3 == me && / UDP/ { if (!away) aways++; away = 1; next }
+    $5 == me ":" && / UDP/ { away = 0; next }
+    $3 == srv && away { n++; print > "/dev/stderr" }
+    END { print aways + 0, n + 0 }' "$txt" 2>"$txt.leaks")
+defer "rm -f $txt.leaks"
+log "$conns connections, $aways hand-offs on node 1's link; the frozen socket tried to send $dropped packets; $leaked reached the link"
+[ "$aways" -eq "$conns" ] || die "$aways HANDOFF-to-RETURN intervals in node 1's capture, not $conns: $(head -c 2000 "$txt")"
+[ "$leaked" -eq 0 ] || die "$leaked segments of the frozen socket on the wire: $(cat "$txt.leaks")"
 [ "$dropped" -ge 1 ] ||
-    die "node 1's frozen socket sent nothing (no delayed ACK pending at the freeze): the check above proved nothing"
+    die "in $conns connections node 1's frozen socket sent nothing (no delayed ACK pending at the freeze): the check above proved nothing"
 stop_servers
 counters_zero_all
 log "ok: the frozen socket's ACK was dropped in node 1 and never reached the wire"
