@@ -117,12 +117,16 @@ static void dtcp_keepalive_stop(struct sock *sk)
  * Back home, after the unfreeze (it locks Sa): what the application asked
  * for while the connection was away, and what its setsockopt() or
  * shutdown() in between (which saw the connection away) left undone.  The
- * keepalive timer starts again if it was stopped (@keepalive); a shutdown
- * for writing sends its FIN now, after whatever the passive node sent.
+ * keepalive timer starts again if it was stopped (@keepalive); the
+ * acknowledgement the passive socket owed the client is owed here (@ack_due);
+ * a shutdown for writing sends its FIN now, after whatever the passive node
+ * sent.
  */
-static void dtcp_active_home(struct sock *sk, bool keepalive)
+static void dtcp_active_home(struct sock *sk, bool keepalive, bool ack_due)
 {
 	lock_sock(sk);
+	if (ack_due)
+		dtcp_state_ack_due(sk);
 	if (keepalive) {
 		inet_csk(sk)->icsk_probes_out = 0;
 		if (sock_flag(sk, SOCK_KEEPOPEN) && sk->sk_state == TCP_ESTABLISHED)
@@ -354,7 +358,7 @@ static long dtcp_do_handoff(struct dtcp_net *dn, struct sock *sk, u32 node,
 	if (ret) {
 		dtcp_unfreeze(c);
 		if (!fresh)	/* ours since an earlier hand-off: shutdown() deferred */
-			dtcp_active_home(sk, false);
+			dtcp_active_home(sk, false, false);
 		if (fresh) {
 			c->sk = NULL;
 			sock_put(sk);
@@ -467,7 +471,7 @@ unfreeze:
 	dtcp_stat_inc(dn, DTCP_STAT_HANDOFF_FAILED);
 	dtcp_unfreeze(c);
 	/* Before the capture too: a shutdown since the freeze waits for this. */
-	dtcp_active_home(sk, captured);
+	dtcp_active_home(sk, captured, false);
 	dtcp_active_flush_early(c, false);
 	/* Never handed out: the socket is left exactly as it was found. */
 	if (!c->handoffs)
@@ -621,7 +625,7 @@ static void dtcp_active_apply(struct work_struct *w)
 	}
 	dtcp_unfreeze(c);
 	if (ret != -ECONNRESET)
-		dtcp_active_home(c->sk, true);
+		dtcp_active_home(c->sk, true, c->st.flags & DTCP_ST_ACK_DUE);
 	if (READ_ONCE(c->fin_pending) &&
 	    !dtcp_state_inject_fin(c->sk, READ_ONCE(c->in_ifindex)))
 		WRITE_ONCE(c->fin_pending, false);

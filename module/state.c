@@ -64,6 +64,27 @@ void dtcp_state_capture(const struct sock *sk, struct dtcp_state *st)
 	}
 	st->snd_cwnd = tcp_snd_cwnd(tp);
 	st->srtt_us = tp->srtt_us >> 3;
+	if (inet_csk_ack_scheduled(sk))
+		st->flags |= DTCP_ST_ACK_DUE;
+}
+
+/*
+ * The acknowledgement the other socket owed the client (DTCP_ST_ACK_DUE),
+ * owed by this one now, and delayed as the stack delays it: a response sent
+ * meanwhile carries it, else the delayed-ACK timer sends it.  Without it a
+ * request read just before a hand-off would go unacknowledged until the
+ * passive application answers, and past the client's retransmission timeout
+ * the client would send it again.  Socket locked.
+ */
+void dtcp_state_ack_due(struct sock *sk)
+{
+	struct inet_connection_sock *icsk = inet_csk(sk);
+
+	if (sk->sk_state != TCP_ESTABLISHED && sk->sk_state != TCP_CLOSE_WAIT)
+		return;
+	inet_csk_schedule_ack(sk);
+	icsk->icsk_ack.ato = TCP_ATO_MIN;
+	inet_csk_reset_xmit_timer(sk, ICSK_TIME_DACK, TCP_ATO_MIN, TCP_DELACK_MAX);
 }
 
 static int dtcp_setopt(struct sock *sk, int opt, const void *val, unsigned int len)
@@ -221,6 +242,11 @@ int dtcp_state_build(struct net *net, const struct dtcp_tuple *t,
 	ret = dtcp_setopt_int(sk, TCP_REPAIR, TCP_REPAIR_OFF_NO_WP);
 	if (ret)
 		goto err;
+	if (st->flags & DTCP_ST_ACK_DUE) {
+		lock_sock(sk);
+		dtcp_state_ack_due(sk);
+		release_sock(sk);
+	}
 	*res = sock;
 	return 0;
 err:

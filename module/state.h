@@ -13,6 +13,8 @@ struct dtcp_tuple;
 bool dtcp_state_quiescent(const struct sock *sk);
 /* Read the state of a locked, quiescent socket. */
 void dtcp_state_capture(const struct sock *sk, struct dtcp_state *st);
+/* Take over the acknowledgement a captured state owed (DTCP_ST_ACK_DUE). */
+void dtcp_state_ack_due(struct sock *sk);
 /* Passive node: a new established socket with @t and @st through the
  * kernel's repair path (process context).  No packet is sent. */
 int dtcp_state_build(struct net *net, const struct dtcp_tuple *t,

@@ -26,7 +26,7 @@
 
 #define DTCP_WIRE_MAGIC		0xD7C9
 /* 3: a RETURN carries no client bytes; 2: the MAC is AES-256-CMAC (1: HMAC-SHA256) */
-#define DTCP_WIRE_VERSION	3
+#define DTCP_WIRE_VERSION	4
 #define DTCP_WIRE_MAC_LEN	16
 /* Largest payload of one message: fits one UDP datagram. */
 #define DTCP_WIRE_MAX_PAYLOAD	(65507 - 40)
@@ -68,7 +68,10 @@ struct dtcp_wire_tuple {
 #define DTCP_ST_SACK	0x1
 #define DTCP_ST_TSTAMP	0x2
 #define DTCP_ST_WSCALE	0x4
-#define DTCP_ST_KNOWN	(DTCP_ST_SACK | DTCP_ST_TSTAMP | DTCP_ST_WSCALE)
+/* The socket owed the client an acknowledgement (a delayed ACK was due):
+ * the socket that takes the connection over sends it, delayed as well. */
+#define DTCP_ST_ACK_DUE	0x8
+#define DTCP_ST_KNOWN	(DTCP_ST_SACK | DTCP_ST_TSTAMP | DTCP_ST_WSCALE | DTCP_ST_ACK_DUE)
 
 /* The TCP state that travels, in host order once decoded. */
 struct dtcp_state {

@@ -90,6 +90,20 @@ TEST_CASE("HANDOFF round trip", "[wire]")
     CHECK(m.state.ts_recent == 654321);
     CHECK(m.state.mss == 1448);
     CHECK(std::string(reinterpret_cast<const char*>(m.data), m.data_len) == "GET 2 1000 7\n");
+    CHECK(m.state.flags == (DTCP_ST_SACK | DTCP_ST_TSTAMP | DTCP_ST_WSCALE));
+}
+
+TEST_CASE("An acknowledgement due travels in the state's flags", "[wire]")
+{
+    auto st = sample_state();
+    st.flags |= DTCP_ST_ACK_DUE;
+    auto b = handoff("x", st);
+    dtcp_msg m;
+    REQUIRE(dtcp_wire_decode(b.data(), b.size(), &m) == 0);
+    CHECK(m.state.flags == (DTCP_ST_SACK | DTCP_ST_TSTAMP | DTCP_ST_WSCALE | DTCP_ST_ACK_DUE));
+    st.flags |= 0x10;   // the first bit no version defines
+    b = handoff("x", st);
+    CHECK(dtcp_wire_decode(b.data(), b.size(), &m) == -EBADMSG);
 }
 
 TEST_CASE("Every truncation of a valid message is refused", "[wire]")
