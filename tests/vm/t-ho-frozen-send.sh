@@ -10,6 +10,7 @@
 # HANDOFF it sent and the RETURN it received.  Node 1 answers the sixth
 # request once the connection is back.
 . "$DTCP_ROOT/tests/vm/lib.sh"
+. "$DTCP_ROOT/tests/vm/handoff-lib.sh"
 command -v tcpdump >/dev/null || skip "tcpdump is not installed (scripts/install-deps installs it)"
 dtcp_cluster_up 2
 only_via 1	# node 1 is active; node 2 only serves hand-offs
@@ -30,7 +31,7 @@ wait_for 10 test -s "$cap" || die "tcpdump did not start"
 # One connection at a time, up to three: a connection on which the request
 # was acknowledged before the freeze (the emulated machine too slow for the
 # ping-pong mode) tries nothing and proves nothing either way.
-d0=$(mod_stat 1 frozen_dropped) dropped=0 conns=0
+d0=$(mod_stat 1 frozen_dropped) dropped=0 conns=0 r0=$(client_retrans)
 while [ "$dropped" -eq 0 ] && [ "$conns" -lt 3 ]; do
     conns=$((conns + 1))
     in_ns "$NS_C" timeout 60 "$BUILD/tests/vm/dtcp-hosmoke" get --host "$VIP" --port "$PORT" \
@@ -38,6 +39,7 @@ while [ "$dropped" -eq 0 ] && [ "$conns" -lt 3 ]; do
         die "transfer failed (node 1: $(in_ns "$(ns_be 1)" "$BUILD/userspace/dtcpctl/dtcpctl" stats | tr '\n' ' '))"
     dropped=$(( $(mod_stat 1 frozen_dropped) - d0 ))
 done
+retrans=$(( $(client_retrans) - r0 ))
 cap_settled() { local a; a=$(stat -c %s "$cap"); sleep 1; [ "$(stat -c %s "$cap")" = "$a" ]; }
 wait_for 30 cap_settled || die "the capture kept growing after the transfer"
 kill -TERM "$tpid"; wait "$tpid"
@@ -60,9 +62,13 @@ read -r aways leaked < <(awk -v me="$be1.$TUNNEL_PORT" -v srv="$VIP.$PORT" '
     $3 == srv && away { n++; print > "/dev/stderr" }
     END { print aways + 0, n + 0 }' "$txt" 2>"$txt.leaks")
 defer "rm -f $txt.leaks"
-log "$conns connections, $aways hand-offs on node 1's link; the frozen socket tried to send $dropped packets; $leaked reached the link"
+log "$conns connections, $aways hand-offs on node 1's link; the frozen socket tried to send $dropped packets; $leaked reached the link; the client sent $retrans segments again"
 [ "$aways" -eq "$conns" ] || die "$aways HANDOFF-to-RETURN intervals in node 1's capture, not $conns: $(head -c 2000 "$txt")"
 [ "$leaked" -eq 0 ] || die "$leaked segments of the frozen socket on the wire: $(cat "$txt.leaks")"
+# The acknowledgement Sa owed is the passive node's to send: within the
+# delayed-ACK time, not after the client's retransmission timeout.
+[ "$retrans" -eq 0 ] ||
+    die "the client sent $retrans segments again: its request went unacknowledged while node 2 held the connection"
 [ "$dropped" -ge 1 ] ||
     die "in $conns connections node 1's frozen socket sent nothing (no delayed ACK pending at the freeze): the check above proved nothing"
 stop_servers
