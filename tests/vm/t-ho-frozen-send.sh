@@ -7,8 +7,10 @@
 # timer (at most 200 ms).  The timer fires on the frozen socket, which sends
 # its ACK: the hooks must drop it (frozen_dropped), and a capture on node 1's
 # link must show no TCP segment of the connection leaving node 1 between the
-# HANDOFF it sent and the RETURN it received.  Node 1 answers the sixth
-# request once the connection is back.
+# HANDOFF it sent and the RETURN it received.  The acknowledgement is the
+# passive socket's to send (delayed too, DTCP_ST_ACK_DUE): the client must
+# not send its request again while node 2 holds the connection.  Node 1
+# answers the sixth request once the connection is back.
 . "$DTCP_ROOT/tests/vm/lib.sh"
 . "$DTCP_ROOT/tests/vm/handoff-lib.sh"
 command -v tcpdump >/dev/null || skip "tcpdump is not installed (scripts/install-deps installs it)"
