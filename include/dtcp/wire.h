@@ -25,7 +25,8 @@
 #include <linux/types.h>
 
 #define DTCP_WIRE_MAGIC		0xD7C9
-/* 3: a RETURN carries no client bytes; 2: the MAC is AES-256-CMAC (1: HMAC-SHA256) */
+/* 4: the state says whether an acknowledgement is due; 3: a RETURN carries no
+ * client bytes; 2: the MAC is AES-256-CMAC (1: HMAC-SHA256) */
 #define DTCP_WIRE_VERSION	4
 #define DTCP_WIRE_MAC_LEN	16
 /* Largest payload of one message: fits one UDP datagram. */
