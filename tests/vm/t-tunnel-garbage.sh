@@ -13,13 +13,16 @@ log_before=$(dmesg | wc -l)
 # send NS FILE: one UDP datagram with FILE's bytes to back-end 2's tunnel port.
 send() { in_ns "$1" bash -c "cat '$2' > /dev/udp/$target/$TUNNEL_PORT"; }
 tmp=$(mktemp -d); defer "rm -rf $tmp"
-# ping SEQ KEYHEX: a PING from node 1 (header only: magic, version 3, type 8,
+# The wire version this module speaks, and one it does not.
+ver=$(sed -n 's/^#define DTCP_WIRE_VERSION[[:space:]]*\([0-9]*\)$/\1/p' "$DTCP_ROOT/include/dtcp/wire.h")
+[ -n "$ver" ] || die "no DTCP_WIRE_VERSION in include/dtcp/wire.h"
+# ping SEQ KEYHEX: a PING from node 1 (header only: magic, version $ver, type 8,
 # sender 1, origin 1, id 9, length 0, sequence SEQ) with its MAC under the key
 # KEYHEX: AES-256-CMAC of the header with a zero MAC field (16 bytes).
 ping() {
     local seq hex i
     seq=$(printf '%016x' "$1")
-    hex='d7c903080001000100000009 00000000'
+    hex="d7c9$(printf %02x "$ver")080001000100000009 00000000"
     for i in 0 2 4 6 8 10 12 14; do hex+=" ${seq:$i:2}"; done
     hex=$(tr -d ' ' <<<"$hex")
     xxd -r -p <<<"${hex}$(printf '0%.0s' {1..32})" > "$tmp/unsigned"
@@ -35,7 +38,7 @@ cp "$(ping $((base + 1)) "$CLUSTER_KEY_HEX")" "$tmp/ping"
 head -c 20 "$tmp/ping" > "$tmp/truncated"
 head -c 300 /dev/urandom > "$tmp/garbage"
 { cat "$tmp/ping"; head -c 30000 /dev/urandom; } > "$tmp/oversize"   # length field says 0
-printf '\xd7\xc9\x04\x08' > "$tmp/version"; tail -c +5 "$tmp/ping" >> "$tmp/version"
+{ printf '\xd7\xc9'; printf "\\x$(printf %02x $((ver + 1)))"; printf '\x08'; tail -c +5 "$tmp/ping"; } > "$tmp/version"
 
 mal_before=$(stat2 drop_malformed) unk_before=$(stat2 drop_unknown_peer)
 for f in truncated garbage oversize version; do send "$(ns_be 1)" "$tmp/$f"; done
