@@ -255,3 +255,10 @@ node_dies_mid_response() {
 rotate() { local k=$1; shift; local a=("$@"); k=$(( k % ${#a[@]} )); echo "${a[@]:k}" "${a[@]:0:k}"; }
 # median NUMBER...: their median (the lower middle one of an even count).
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+# pcap_settled FILE: a capture tcpdump is writing to FILE has not grown for a
+# second (what tcpdump has not read from its buffer when it stops is lost
+# without a count: stop it only then).
+pcap_settled() { local a; a=$(stat -c %s "$1"); sleep 1; [ "$(stat -c %s "$1")" = "$a" ]; }
+# pcap_count INFO LABEL: N of tcpdump's closing "N packet(s) LABEL" in INFO,
+# its standard error.
+pcap_count() { sed -n "s/^\([0-9]*\) packets\{0,1\} $2\$/\1/p" "$1"; }

@@ -38,14 +38,13 @@ while [ "$dropped" -eq 0 ] && [ "$conns" -lt 3 ]; do
     conns=$((conns + 1))
     in_ns "$NS_C" timeout 60 "$BUILD/tests/vm/dtcp-hosmoke" get --host "$VIP" --port "$PORT" \
         --owners 1,1,1,1,2,1 --count 6 --size 1000 ||
-        die "transfer failed (node 1: $(in_ns "$(ns_be 1)" "$BUILD/userspace/dtcpctl/dtcpctl" stats | tr '\n' ' '))"
+        die "transfer failed (node 1: $(in_ns "$(ns_be 1)" "$DTCPCTL" stats | tr '\n' ' '))"
     dropped=$(( $(mod_stat 1 frozen_dropped) - d0 ))
 done
 retrans=$(( $(client_retrans) - r0 ))
-cap_settled() { local a; a=$(stat -c %s "$cap"); sleep 1; [ "$(stat -c %s "$cap")" = "$a" ]; }
-wait_for 30 cap_settled || die "the capture kept growing after the transfer"
+wait_for 30 pcap_settled "$cap" || die "the capture kept growing after the transfer"
 kill -TERM "$tpid"; wait "$tpid"
-dropped_cap=$(sed -n 's/^\([0-9]*\) packets\{0,1\} dropped by kernel$/\1/p' "$capinfo")
+dropped_cap=$(pcap_count "$capinfo" "dropped by kernel")
 [ "$dropped_cap" = 0 ] || die "the capture is incomplete: $(cat "$capinfo")"
 hosmoke_log
 handed=$(hosmoke_stat 1 handed) served=$(hosmoke_stat 2 served) bad=$(hosmoke_sum bad)

@@ -26,14 +26,10 @@ defer "kill $tpid"
 wait_for 10 test -s "$cap" || die "tcpdump did not start"
 client --conns 4 --requests 120 --owners 1,2,3 --sizes 0,1k,100k,300k || die "transfer failed"
 client --conns 2 --requests 60 --pipeline 4 --owners 2,3,1 --sizes 10k,64k || die "pipelined transfer failed"
-# What tcpdump has not read from its buffer when it stops is lost without
-# a count: it stops once the file has not grown for a second.
-cap_settled() { local a; a=$(stat -c %s "$cap"); sleep 1; [ "$(stat -c %s "$cap")" = "$a" ]; }
-wait_for 60 cap_settled || die "the capture kept growing after the transfers"
+wait_for 60 pcap_settled "$cap" || die "the capture kept growing after the transfers"
 kill -TERM "$tpid"; wait "$tpid"
-# tcpdump's count: N packet(s) LABEL.
-cap_count() { sed -n "s/^\([0-9]*\) packets\{0,1\} $1\$/\1/p" "$capinfo"; }
-captured=$(cap_count captured) received=$(cap_count "received by filter") dropped=$(cap_count "dropped by kernel")
+captured=$(pcap_count "$capinfo" captured) received=$(pcap_count "$capinfo" "received by filter")
+dropped=$(pcap_count "$capinfo" "dropped by kernel")
 [ -n "$captured" ] && [ -n "$received" ] && [ -n "$dropped" ] ||
     die "tcpdump reported no counts: $(cat "$capinfo")"
 # The TSecr check needs every segment the client sent, and every
