@@ -261,10 +261,8 @@ static void dtcp_active_flush_early(struct dtcp_conn *c, bool home)
 	}
 }
 
-static int dtcp_wait_quiescent(struct sock *sk)
+static int dtcp_wait_quiescent(struct sock *sk, unsigned long deadline)
 {
-	unsigned long deadline = jiffies + msecs_to_jiffies(DTCP_QUIESCE_MS);
-
 	for (;;) {
 		bool q;
 
@@ -301,8 +299,14 @@ static int dtcp_send_handoff(struct dtcp_net *dn, struct dtcp_conn *c,
 				parts, ARRAY_SIZE(parts));
 }
 
+/*
+ * One attempt.  *@again: the socket stopped being quiescent between the
+ * wait and the freeze; nothing was sent, the connection is as it was, and
+ * the caller starts over (the wait ends at @quiet_by).
+ */
 static long dtcp_do_handoff(struct dtcp_net *dn, struct sock *sk, u32 node,
-			    const void *request, u32 len, unsigned int answer_ms)
+			    const void *request, u32 len, unsigned int answer_ms,
+			    unsigned long quiet_by, bool *again)
 {
 	struct dtcp_conn *c;
 	unsigned long deadline, rto;
@@ -311,7 +315,7 @@ static long dtcp_do_handoff(struct dtcp_net *dn, struct sock *sk, u32 node,
 	long ret;
 	u32 hid;
 
-	ret = dtcp_wait_quiescent(sk);
+	ret = dtcp_wait_quiescent(sk, quiet_by);
 	if (ret)
 		return ret;
 
@@ -383,7 +387,11 @@ static long dtcp_do_handoff(struct dtcp_net *dn, struct sock *sk, u32 node,
 	lock_sock(sk);
 	if (!dtcp_state_quiescent(sk)) {
 		release_sock(sk);
+		/* A client segment that had passed the hook before the freeze
+		 * reached Sa since the wait: out of order (a hole before it) or
+		 * urgent.  Not a failure: the caller waits for quiescence again. */
 		ret = sk->sk_state == TCP_ESTABLISHED ? -EBUSY : -ENOTCONN;
+		*again = ret == -EBUSY;
 		goto unfreeze;
 	}
 	dtcp_state_capture(sk, &c->st);
@@ -468,7 +476,8 @@ abort:
 			dtcp_tunnel_send(dn, node, DTCP_MSG_ABORT, c->origin, c->hid, &p, 1);
 	}
 unfreeze:
-	dtcp_stat_inc(dn, DTCP_STAT_HANDOFF_FAILED);
+	if (!*again)
+		dtcp_stat_inc(dn, DTCP_STAT_HANDOFF_FAILED);
 	dtcp_unfreeze(c);
 	/* Before the capture too: a shutdown since the freeze waits for this. */
 	dtcp_active_home(sk, captured, false);
@@ -486,6 +495,7 @@ long dtcp_active_handoff(struct net *net, const struct dtcp_ioc_handoff *req,
 	struct dtcp_net *dn = dtcp_net(net);
 	struct dtcp_peer *peer;
 	struct socket *sock;
+	unsigned long quiet_by;
 	struct sock *sk;
 	void *buf = NULL;
 	bool up;
@@ -538,9 +548,22 @@ long dtcp_active_handoff(struct net *net, const struct dtcp_ioc_handoff *req,
 			goto out;
 		}
 	}
-	ret = dtcp_do_handoff(dn, sk, req->node_id, buf, req->request_len,
-			      req->timeout_ms ? max_t(u32, req->timeout_ms, DTCP_ANSWER_MIN_MS) :
-			      DTCP_ANSWER_MS);
+	quiet_by = jiffies + msecs_to_jiffies(DTCP_QUIESCE_MS);
+	for (;;) {
+		bool again = false;
+
+		ret = dtcp_do_handoff(dn, sk, req->node_id, buf, req->request_len,
+				      req->timeout_ms ? max_t(u32, req->timeout_ms, DTCP_ANSWER_MIN_MS) :
+				      DTCP_ANSWER_MS, quiet_by, &again);
+		if (!again)
+			break;
+		dtcp_stat_inc(dn, DTCP_STAT_HANDOFF_AGAIN);
+		if (time_after(jiffies, quiet_by) || signal_pending(current)) {
+			ret = signal_pending(current) ? -EINTR : -EBUSY;
+			dtcp_stat_inc(dn, DTCP_STAT_HANDOFF_FAILED);
+			break;
+		}
+	}
 out:
 	kfree(buf);
 	sockfd_put(sock);

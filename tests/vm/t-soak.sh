@@ -146,6 +146,7 @@ read_counters() {
     srv_lines=""
     for i in 1 2 3; do srv_lines+="$(srv_line "$i")"$'\n'; done
     done_n=$(jq '.handoff_done // 0' <<<"$mod") failed_n=$(jq '.handoff_failed // 0' <<<"$mod")
+    again_n=$(jq '.handoff_again // 0' <<<"$mod")
     handoffs=$(srv_sum handoffs) fallbacks=$(srv_sum fallbacks)
     accepted=$(srv_sum accepted) srv_errors=$(srv_sum errors)
 }
@@ -193,4 +194,4 @@ jq -e '.requests > 0 and .failures == 0 and .ok == .requests' <<<"$totals" >/dev
 if [ "$slab_own" = 1 ]; then
     [ "$slab_end" = "$slab_base" ] || die "$CACHE holds $slab_end objects, $slab_base before the load"
 fi
-say "ok: $(jq '.requests' <<<"$totals") requests verified, $done_n hand-offs done, $failed_n failed, $fallbacks fell back, $accepted served by passive nodes"
+say "ok: $(jq '.requests' <<<"$totals") requests verified, $done_n hand-offs done, $failed_n failed, $again_n started over, $fallbacks fell back, $accepted served by passive nodes"

@@ -69,6 +69,7 @@ const std::map<uint16_t, StatInfo>& stat_table()
         {DTCP_STAT_DRAIN_ACKED, {"dtcp_drains_acked_total", "", "Drains on the passive node ended as the client's ACK came in rather than at the next poll."}},
         {DTCP_STAT_UPLOAD_DROPPED, {"dtcp_upload_dropped_total", "", "Client segments not sent to the passive node because their bytes could not be kept (upload_max_kb)."}},
         {DTCP_STAT_UPLOAD_RESTORED, {"dtcp_upload_restored_total", "", "Returns whose client bytes, received unread by the passive node, came from the copy kept here."}},
+        {DTCP_STAT_HANDOFF_AGAIN, {"dtcp_handoffs_again_total", "", "Hand-offs started over because a client segment reached the socket just before the freeze."}},
     };
     return t;
 }

@@ -164,6 +164,9 @@ enum dtcp_stat_attr {
 					 * their bytes could not be kept (upload_max_kb) */
 	DTCP_STAT_UPLOAD_RESTORED,	/* returns that put client bytes the passive socket
 					 * had received, unread, into Sa from the kept copy */
+	DTCP_STAT_HANDOFF_AGAIN,	/* hand-offs started over, not failed: a client
+					 * segment reached the socket between the wait for
+					 * quiescence and the freeze (out of order) */
 	__DTCP_STAT_MAX,
 };
 #define DTCP_STAT_MAX (__DTCP_STAT_MAX - 1)
@@ -200,7 +203,8 @@ struct dtcp_ioc_info {
  *   EBADF   @sockfd is not an open file
  *   ENOTCONN  socket not established     ENOENT  unknown or down node
  *   EMSGSIZE  request longer than DTCP_MAX_REQUEST
- *   EBUSY   the socket did not become quiescent (unacknowledged data),
+ *   EBUSY   the socket did not become quiescent in 2 s (data of its own
+ *           not acknowledged, or client data received out of order),
  *           or this node's (or the passive node's) table is full
  *   ECONNREFUSED  the passive node refused (NACK)
  *   ETIMEDOUT  no answer from the passive node in time
