@@ -297,6 +297,12 @@ static void dtcp_state_move(struct sock *sk, const struct dtcp_state *st, u32 ta
 		tp->rx_opt.ts_recent = st->ts_recent;
 		tp->rx_opt.ts_recent_stamp = ktime_get_seconds();
 	}
+	/* A delayed ACK Sa had pending at the freeze, whose timer has not
+	 * fired yet, is stale: the passive socket acknowledged the client
+	 * since, and what it owed comes with the state (DTCP_ST_ACK_DUE,
+	 * scheduled once Sa is home).  As if Sa had just sent it: the timer
+	 * finds nothing pending. */
+	inet_csk_clear_xmit_timer(sk, ICSK_TIME_DACK);
 }
 
 /*
