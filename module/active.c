@@ -558,11 +558,14 @@ long dtcp_active_handoff(struct net *net, const struct dtcp_ioc_handoff *req,
 		if (!again)
 			break;
 		dtcp_stat_inc(dn, DTCP_STAT_HANDOFF_AGAIN);
-		if (time_after(jiffies, quiet_by) || signal_pending(current)) {
-			ret = signal_pending(current) ? -EINTR : -EBUSY;
-			dtcp_stat_inc(dn, DTCP_STAT_HANDOFF_FAILED);
-			break;
-		}
+		/* ret is -EBUSY.  The wait checks its limits only while the socket
+		 * is busy: checked here too, so restarts stop at them. */
+		if (signal_pending(current))
+			ret = -EINTR;
+		else if (!time_after(jiffies, quiet_by))
+			continue;
+		dtcp_stat_inc(dn, DTCP_STAT_HANDOFF_FAILED);
+		break;
 	}
 out:
 	kfree(buf);
