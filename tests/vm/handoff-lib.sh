@@ -255,10 +255,36 @@ node_dies_mid_response() {
 rotate() { local k=$1; shift; local a=("$@"); k=$(( k % ${#a[@]} )); echo "${a[@]:k}" "${a[@]:0:k}"; }
 # median NUMBER...: their median (the lower middle one of an even count).
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+# pcap_start NS FILE INFO FILTER [TCPDUMP-OPTION...]: tcpdump on NS's eth0
+# writes the packets FILTER takes to FILE, its standard error (the closing
+# counts) to INFO; PCAP_PID is tcpdump itself (ip netns exec execs it).
+pcap_start() {
+    local ns=$1 file=$2 info=$3 filter=$4
+    shift 4
+    ip netns exec "$ns" tcpdump -i eth0 -Z root -U "$@" -w "$file" "$filter" 2>"$info" &
+    PCAP_PID=$!
+    defer "kill $PCAP_PID"
+    wait_for 10 test -s "$file" || die "tcpdump did not start"
+}
 # pcap_settled FILE: a capture tcpdump is writing to FILE has not grown for a
 # second (what tcpdump has not read from its buffer when it stops is lost
 # without a count: stop it only then).
 pcap_settled() { local a; a=$(stat -c %s "$1"); sleep 1; [ "$(stat -c %s "$1")" = "$a" ]; }
+# pcap_stop FILE SECONDS: stop pcap_start's tcpdump once FILE has settled
+# (waiting at most SECONDS for that).
+pcap_stop() {
+    wait_for "$2" pcap_settled "$1" || die "the capture kept growing after the transfer"
+    kill -TERM "$PCAP_PID"; wait "$PCAP_PID"
+}
 # pcap_count INFO LABEL: N of tcpdump's closing "N packet(s) LABEL" in INFO,
 # its standard error.
 pcap_count() { sed -n "s/^\([0-9]*\) packets\{0,1\} $2\$/\1/p" "$1"; }
+# pcap_node_handoffs NODE FILE INFO: pcap_start on back-end NODE's link for
+# the connections' TCP segments and the tunnel's HANDOFF (type 1) and RETURN
+# (type 5) messages, by the type byte of their header.
+pcap_node_handoffs() {
+    pcap_start "$(ns_be "$1")" "$2" "$3" \
+        "tcp port $PORT or (udp port $TUNNEL_PORT and (udp[11] == 1 or udp[11] == 5))" -s 96
+}
+# pcap_complete INFO: tcpdump's kernel buffer lost no packet.
+pcap_complete() { [ "$(pcap_count "$1" "dropped by kernel")" = 0 ] || die "the capture is incomplete: $(cat "$1")"; }

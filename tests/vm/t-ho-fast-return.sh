@@ -24,21 +24,14 @@ be1=$(be_addr 1)
 proven=0 conns=0
 while [ "$proven" -eq 0 ] && [ "$conns" -lt 3 ]; do
     conns=$((conns + 1))
-    # Node 1's link: the connection's TCP segments and the tunnel's HANDOFF
-    # (type 1) and RETURN (type 5) messages.  $! is tcpdump itself.
-    ip netns exec "$(ns_be 1)" tcpdump -i eth0 -Z root -s 96 -U -w "$cap" \
-        "tcp port $PORT or (udp port $TUNNEL_PORT and (udp[11] == 1 or udp[11] == 5))" 2>"$capinfo" &
-    tpid=$!
-    defer "kill $tpid"
-    wait_for 10 test -s "$cap" || die "tcpdump did not start"
+    pcap_node_handoffs 1 "$cap" "$capinfo"
     d0=$(mod_stat 1 frozen_dropped)
     in_ns "$NS_C" timeout 60 "$BUILD/tests/vm/dtcp-hosmoke" get --host "$VIP" --port "$PORT" \
         --owners 1,1,1,1,2,1 --count 6 --size 1000 --pause-ms 300 ||
         die "transfer failed (node 1: $(in_ns "$(ns_be 1)" "$DTCPCTL" stats | tr '\n' ' '))"
     dropped=$(( $(mod_stat 1 frozen_dropped) - d0 ))
-    wait_for 30 pcap_settled "$cap" || die "the capture kept growing after the transfer"
-    kill -TERM "$tpid"; wait "$tpid"
-    [ "$(pcap_count "$capinfo" "dropped by kernel")" = 0 ] || die "the capture is incomplete: $(cat "$capinfo")"
+    pcap_stop "$cap" 30
+    pcap_complete "$capinfo"
     tcpdump -r "$cap" -n -tt 2>/dev/null >"$txt"
     # pending: no segment from the server side between the client's last
     # request and the HANDOFF; spare: pure ACKs from the server side between

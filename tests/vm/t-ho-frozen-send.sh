@@ -21,14 +21,7 @@ start_hosmoke 2 --hold-ms 1000
 hosmoke_listening 2
 
 cap=$(mktemp --suffix=.pcap) capinfo=$(mktemp) txt=$(mktemp); defer "rm -f $cap $capinfo $txt"
-# Node 1's link: the connection's TCP segments and the tunnel's HANDOFF
-# (type 1) and RETURN (type 5) messages, by the type byte of their header.
-# ip netns exec execs tcpdump: $! is tcpdump itself.
-ip netns exec "$(ns_be 1)" tcpdump -i eth0 -Z root -s 96 -U -w "$cap" \
-    "tcp port $PORT or (udp port $TUNNEL_PORT and (udp[11] == 1 or udp[11] == 5))" 2>"$capinfo" &
-tpid=$!
-defer "kill $tpid"
-wait_for 10 test -s "$cap" || die "tcpdump did not start"
+pcap_node_handoffs 1 "$cap" "$capinfo"
 
 # One connection at a time, up to three: a connection on which the request
 # was acknowledged before the freeze (the emulated machine too slow for the
@@ -42,10 +35,8 @@ while [ "$dropped" -eq 0 ] && [ "$conns" -lt 3 ]; do
     dropped=$(( $(mod_stat 1 frozen_dropped) - d0 ))
 done
 retrans=$(( $(client_retrans) - r0 ))
-wait_for 30 pcap_settled "$cap" || die "the capture kept growing after the transfer"
-kill -TERM "$tpid"; wait "$tpid"
-dropped_cap=$(pcap_count "$capinfo" "dropped by kernel")
-[ "$dropped_cap" = 0 ] || die "the capture is incomplete: $(cat "$capinfo")"
+pcap_stop "$cap" 30
+pcap_complete "$capinfo"
 hosmoke_log
 handed=$(hosmoke_stat 1 handed) served=$(hosmoke_stat 2 served) bad=$(hosmoke_sum bad)
 [ "$bad" -eq 0 ] || die "$bad checks failed on the servers (see their log)"

@@ -18,16 +18,11 @@ cluster_up 3
 lan_in_order
 servers_up dtcp
 cap=$(mktemp --suffix=.pcap) capinfo=$(mktemp); defer "rm -f $cap $capinfo"
-# ip netns exec execs tcpdump: $! is tcpdump itself.
 # A 32 MiB buffer: on one emulated CPU tcpdump falls behind the transfers.
-ip netns exec "$NS_C" tcpdump -i eth0 -Z root -s 128 -B 32768 -U -w "$cap" "tcp port $PORT" 2>"$capinfo" &
-tpid=$!
-defer "kill $tpid"
-wait_for 10 test -s "$cap" || die "tcpdump did not start"
+pcap_start "$NS_C" "$cap" "$capinfo" "tcp port $PORT" -s 128 -B 32768
 client --conns 4 --requests 120 --owners 1,2,3 --sizes 0,1k,100k,300k || die "transfer failed"
 client --conns 2 --requests 60 --pipeline 4 --owners 2,3,1 --sizes 10k,64k || die "pipelined transfer failed"
-wait_for 60 pcap_settled "$cap" || die "the capture kept growing after the transfers"
-kill -TERM "$tpid"; wait "$tpid"
+pcap_stop "$cap" 60
 captured=$(pcap_count "$capinfo" captured) received=$(pcap_count "$capinfo" "received by filter")
 dropped=$(pcap_count "$capinfo" "dropped by kernel")
 [ -n "$captured" ] && [ -n "$received" ] && [ -n "$dropped" ] ||
