@@ -202,11 +202,10 @@ size_t ResponseChecker::feed(const char* p, size_t n)
             continue;
         }
         size_t take = static_cast<size_t>(std::min<uint64_t>(n - used, size_ - got_));
-        for (size_t i = 0; i < take; i++) {
-            if (static_cast<uint8_t>(p[used + i]) != pattern_.next()) {
-                fail("body byte " + std::to_string(got_ + i) + " of " + std::to_string(size_) + " differs");
-                return used + i;
-            }
+        size_t ok = pattern_.match(reinterpret_cast<const uint8_t*>(p + used), take);
+        if (ok < take) {
+            fail("body byte " + std::to_string(got_ + ok) + " of " + std::to_string(size_) + " differs");
+            return used + ok;
         }
         used += take;
         got_ += take;

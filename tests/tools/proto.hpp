@@ -12,25 +12,27 @@
 // A line may end in "\r\n".  Errors: "ERR <reason>\n", then the server closes.
 #pragma once
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace dtcp::test {
 
-// Deterministic byte stream (xorshift64*), independent of how it is chunked.
+// Deterministic byte stream (xorshift64*), independent of how it is chunked:
+// each step of the generator gives 8 bytes, least significant first.  fill()
+// and match() take whole words at a time where they can, so that making and
+// checking a body costs the tools little next to the transfer they measure.
 class Pattern {
 public:
     explicit Pattern(uint64_t seed) : s_(seed * 0x9E3779B97F4A7C15ull + 1) {}
     uint8_t next()
     {
         if (left_ == 0) {
-            s_ ^= s_ >> 12;
-            s_ ^= s_ << 25;
-            s_ ^= s_ >> 27;
-            word_ = s_ * 0x2545F4914F6CDD1Dull;
+            word_ = step();
             left_ = 8;
         }
         uint8_t b = static_cast<uint8_t>(word_);
@@ -40,11 +42,57 @@ public:
     }
     void fill(uint8_t* p, size_t n)
     {
-        for (size_t i = 0; i < n; i++)
+        size_t i = 0;
+        for (; i < n && left_ != 0; i++)
             p[i] = next();
+        for (; n - i >= 8; i += 8) {
+            uint64_t w = le(step());
+            std::memcpy(p + i, &w, 8);
+        }
+        for (; i < n; i++)
+            p[i] = next();
+    }
+    // Compares @p with the stream's next @n bytes and consumes them; returns
+    // the offset of the first byte that differs (the stream is then left at
+    // an unspecified point), or @n when all match.
+    size_t match(const uint8_t* p, size_t n)
+    {
+        size_t i = 0;
+        for (; i < n && left_ != 0; i++)
+            if (p[i] != next())
+                return i;
+        for (; n - i >= 8; i += 8) {
+            uint64_t w = step(), got;
+            std::memcpy(&got, p + i, 8);
+            got = le(got);
+            if (got != w) {
+                size_t k = 0;
+                while (static_cast<uint8_t>(got >> (8 * k)) == static_cast<uint8_t>(w >> (8 * k)))
+                    k++;
+                return i + k;
+            }
+        }
+        for (; i < n; i++)
+            if (p[i] != next())
+                return i;
+        return n;
     }
 
 private:
+    // The word in little-endian byte order and back (the same operation).
+    static uint64_t le(uint64_t w)
+    {
+        if constexpr (std::endian::native == std::endian::big)
+            return __builtin_bswap64(w);
+        return w;
+    }
+    uint64_t step()
+    {
+        s_ ^= s_ >> 12;
+        s_ ^= s_ << 25;
+        s_ ^= s_ >> 27;
+        return s_ * 0x2545F4914F6CDD1Dull;
+    }
     uint64_t s_, word_ = 0;
     int left_ = 0;
 };

@@ -3,6 +3,7 @@
 // pattern and CRC-32.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstring>
 
 #include "proto.hpp"
@@ -67,6 +68,46 @@ TEST_CASE("The pattern is deterministic, seed-dependent and chunking-independent
     uint64_t w = s * 0x2545F4914F6CDD1Dull;
     for (int i = 0; i < 8; i++)
         CHECK(one.next() == static_cast<uint8_t>(w >> (8 * i)));
+}
+
+TEST_CASE("fill and match take words where they can and give the bytes of next()", "[proto]")
+{
+    const size_t n = 67;  // whole words and a tail, from every starting phase
+    std::vector<uint8_t> ref(n);
+    Pattern r(5);
+    for (auto& b : ref)
+        b = r.next();
+    for (size_t a = 0; a <= n; a++) {
+        for (size_t len : {size_t{0}, size_t{1}, size_t{7}, size_t{8}, size_t{9}, size_t{24}, n}) {
+            size_t b = std::min(n, a + len);
+            // fill: bytes [a, b) after a prefix taken by next().
+            Pattern f(5);
+            for (size_t i = 0; i < a; i++)
+                f.next();
+            std::vector<uint8_t> got(b - a);
+            f.fill(got.data(), got.size());
+            REQUIRE(std::equal(got.begin(), got.end(), ref.begin() + static_cast<long>(a)));
+            // The stream continues where fill stopped.
+            if (b < n)
+                CHECK(f.next() == ref[b]);
+            // match: the same bytes match whole ...
+            Pattern m(5);
+            for (size_t i = 0; i < a; i++)
+                m.next();
+            CHECK(m.match(ref.data() + a, b - a) == b - a);
+            if (b < n)
+                CHECK(m.next() == ref[b]);
+            // ... and one changed byte is found where it is.
+            for (size_t x = a; x < b; x++) {
+                std::vector<uint8_t> bad(ref.begin() + static_cast<long>(a), ref.begin() + static_cast<long>(b));
+                bad[x - a] ^= 0x80;
+                Pattern mm(5);
+                for (size_t i = 0; i < a; i++)
+                    mm.next();
+                CHECK(mm.match(bad.data(), bad.size()) == x - a);
+            }
+        }
+    }
 }
 
 TEST_CASE("Request lines", "[proto]")
@@ -188,13 +229,21 @@ TEST_CASE("Responses are checked byte-exactly across splits", "[proto]")
     }
 
     // One byte changed anywhere in the body is caught, with its offset.
-    for (size_t i = 0; i < size; i += 17) {
+    // Fed whole or in two pieces (the second starting mid-word).
+    for (size_t i = 0; i < size; i++) {
         std::string bad = resp;
         bad[7 + i] ^= 0x01;
         auto g = ResponseChecker::for_get(size, 42);
         g.feed(bad.data(), bad.size());
         REQUIRE(g.failed());
         CHECK(g.error() == "body byte " + std::to_string(i) + " of 300 differs");
+        auto h = ResponseChecker::for_get(size, 42);
+        size_t cut = 7 + 13;
+        size_t used = h.feed(bad.data(), cut);
+        if (!h.failed())
+            h.feed(bad.data() + used, bad.size() - used);
+        REQUIRE(h.failed());
+        CHECK(h.error() == g.error());
     }
     // Wrong size, error reply, wrong checksum.
     auto g = ResponseChecker::for_get(size, 42);
