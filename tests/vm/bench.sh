@@ -113,7 +113,7 @@ lan_bytes() {
 # round's p50 and p99, each round's p50 (last column), and the LAN bytes per
 # request over all rounds.  "local": every back-end serves every object
 # itself, the floor both other modes add to.
-declare -A P50 P99 FB LAN
+declare -A P50 P99 FB LAN SEGS HOS
 modes=(local forward dtcp)
 for (( r=1; r<=LAT_ROUNDS; r++ )); do
     read -r -a arr_order <<<"$(rotate $((r - 1)) "${ARRS[@]}")"
@@ -124,6 +124,12 @@ for (( r=1; r<=LAT_ROUNDS; r++ )); do
             servers_up "$mode"
             for size in "${SIZES[@]}"; do
                 before=$(lan_bytes)
+                # Client segments the active node sent on through the tunnel
+                # (ACKs and requests that reach it while the connection is
+                # out), per hand-off.
+                if [ "$mode" = dtcp ]; then
+                    seg0=$(sum_mod_stat seg_forwarded) ho0=$(sum_mod_stat handoff_done)
+                fi
                 # One connection; owners alternate, so two thirds of the
                 # requests are for an object another node owns (remote).
                 out=$(client --conns 1 --requests "$REQS" --owners 1,2,3 --sizes "$size" --json) ||
@@ -134,6 +140,10 @@ for (( r=1; r<=LAT_ROUNDS; r++ )); do
                 P99[$k]+="$(jq -r '.latency_ms.p99' <<<"$out") "
                 FB[$k]+="$(jq -r '.first_byte_ms.p50' <<<"$out") "
                 LAN[$k]=$(( ${LAN[$k]:-0} + after - before ))
+                if [ "$mode" = dtcp ]; then
+                    SEGS[$arr,$size]=$(( ${SEGS[$arr,$size]:-0} + $(sum_mod_stat seg_forwarded) - seg0 ))
+                    HOS[$arr,$size]=$(( ${HOS[$arr,$size]:-0} + $(sum_mod_stat handoff_done) - ho0 ))
+                fi
             done
             servers_down
         done
@@ -164,9 +174,10 @@ for arr in "${ARRS[@]}"; do
             awk -v a="${d[i]}" -v b="${f[i]}" 'BEGIN { exit !(a < b) }' && won=$((won + 1))
         done
         # shellcheck disable=SC2086
-        printf '  %-7s %-5s p50 %.2f, LAN bytes %.4f; hand-off lower in %d of %d rounds\n' "$arr" "$size" \
-            "$(jq -n "$(median ${d[@]}) / $(median ${f[@]})")" \
-            "$(jq -n "${LAN[$arr,dtcp,$size]} / ([${LAN[$arr,forward,$size]}, 1] | max)")" "$won" "${#d[@]}"
+        printf '  %-7s %-5s p50 %.2f, LAN bytes %.4f; hand-off lower in %d of %d rounds; %s hand-offs, %.2f client segments forwarded per hand-off\n' \
+            "$arr" "$size" "$(jq -n "$(median ${d[@]}) / $(median ${f[@]})")" \
+            "$(jq -n "${LAN[$arr,dtcp,$size]} / ([${LAN[$arr,forward,$size]}, 1] | max)")" "$won" "${#d[@]}" \
+            "${HOS[$arr,$size]}" "$(jq -n "${SEGS[$arr,$size]} / ([${HOS[$arr,$size]}, 1] | max)")"
     done
 done
 
