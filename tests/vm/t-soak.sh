@@ -14,7 +14,9 @@
 # statistics of every back-end's module and server.  Passes when no byte was
 # wrong, hand-offs happened (at least DTCP_SOAK_MIN_RATE per second of load,
 # default 1), the modules' count of hand-offs done equals the servers', at
-# most 5% of them failed or fell back, and once the servers are
+# most 1% of them failed and at most 1% fell back (under loss a hand-off may
+# fail: its answer or the socket's quiescence can take longer than the
+# caller's deadline), and once the servers are
 # gone the live counters are zero and dtcp_conn holds exactly as many objects
 # as before the load (counted after a shrink, which returns the per-CPU slabs'
 # free objects to the cache, so no slack is needed; the samples are taken
@@ -187,9 +189,9 @@ jq -e '.requests > 0 and .failures == 0 and .ok == .requests' <<<"$totals" >/dev
 [ "$done_n" -ge $(( min_rate * secs )) ] ||
     die "only $done_n hand-offs done in $secs s (floor $(( min_rate * secs )))"
 [ "$done_n" = "$handoffs" ] || die "modules report $done_n hand-offs done, servers $handoffs"
-[ $(( failed_n * 20 )) -le $(( done_n + failed_n )) ] ||
+[ $(( failed_n * 100 )) -le $(( done_n + failed_n )) ] ||
     die "too many hand-offs failed: $failed_n of $(( done_n + failed_n ))"
-[ $(( fallbacks * 20 )) -le $(( handoffs + fallbacks )) ] ||
+[ $(( fallbacks * 100 )) -le $(( handoffs + fallbacks )) ] ||
     die "too many hand-offs fell back: $fallbacks of $(( handoffs + fallbacks ))"
 if [ "$slab_own" = 1 ]; then
     [ "$slab_end" = "$slab_base" ] || die "$CACHE holds $slab_end objects, $slab_base before the load"
