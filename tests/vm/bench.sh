@@ -127,9 +127,7 @@ for (( r=1; r<=LAT_ROUNDS; r++ )); do
                 # Client segments the active node sent on through the tunnel
                 # (ACKs and requests that reach it while the connection is
                 # out), per hand-off.
-                if [ "$mode" = dtcp ]; then
-                    seg0=$(sum_mod_stat seg_forwarded) ho0=$(sum_mod_stat handoff_done)
-                fi
+                [ "$mode" != dtcp ] || read -r seg0 ho0 < <(sum_mod_stats seg_forwarded handoff_done)
                 # One connection; owners alternate, so two thirds of the
                 # requests are for an object another node owns (remote).
                 out=$(client --conns 1 --requests "$REQS" --owners 1,2,3 --sizes "$size" --json) ||
@@ -141,8 +139,9 @@ for (( r=1; r<=LAT_ROUNDS; r++ )); do
                 FB[$k]+="$(jq -r '.first_byte_ms.p50' <<<"$out") "
                 LAN[$k]=$(( ${LAN[$k]:-0} + after - before ))
                 if [ "$mode" = dtcp ]; then
-                    SEGS[$arr,$size]=$(( ${SEGS[$arr,$size]:-0} + $(sum_mod_stat seg_forwarded) - seg0 ))
-                    HOS[$arr,$size]=$(( ${HOS[$arr,$size]:-0} + $(sum_mod_stat handoff_done) - ho0 ))
+                    read -r seg1 ho1 < <(sum_mod_stats seg_forwarded handoff_done)
+                    SEGS[$arr,$size]=$(( ${SEGS[$arr,$size]:-0} + seg1 - seg0 ))
+                    HOS[$arr,$size]=$(( ${HOS[$arr,$size]:-0} + ho1 - ho0 ))
                 fi
             done
             servers_down

@@ -112,6 +112,15 @@ sum_mod_stat() {
     echo "$s"
 }
 
+# sum_mod_stats NAME...: several module statistics, each summed over all
+# back-ends, on one line in the order given; each back-end's read once.
+sum_mod_stats() {
+    local i
+    for (( i=1; i<=BACKENDS; i++ )); do
+        in_ns "$(ns_be "$i")" "$BUILD/userspace/dtcpctl/dtcpctl" -j stats
+    done | jq -rs '$ARGS.positional as $k | [$k[] as $n | map(.[$n] // 0) | add] | join(" ")' --args "$@"
+}
+
 # client_retrans: TCP segments the client namespace has sent again so far.
 client_retrans() {
     in_ns "$NS_C" awk '/^Tcp:/ { if (!c) { for (i = 1; i <= NF; i++) if ($i == "RetransSegs") c = i }

@@ -12,7 +12,8 @@
 #   PROFILE_MARK      the marker (tests/perf/mark.c, dtcp-mark)
 # Writes to $DTCP_OUT: kallsyms (this boot's symbols, for the host to name
 # the blocks) and runs (per mode and round: the mode, its dump's number,
-# requests, hand-offs, client segments forwarded through the tunnel, p50 ms).
+# requests, hand-offs, client segments forwarded through the tunnel, p50 ms,
+# object size).
 . "$DTCP_ROOT/tests/vm/lib.sh"
 . "$DTCP_ROOT/tests/vm/handoff-lib.sh"
 SIZE=${PROFILE_SIZE:-100k}
@@ -33,12 +34,12 @@ for (( r=1; r<=ROUNDS; r++ )); do
     for mode in $(rotate $((r - 1)) local forward dtcp); do
         servers_up "$mode"
         client --conns 1 --requests 30 --owners 1,2,3 --sizes "$SIZE" >/dev/null || die "$mode: warm-up failed"
-        h0=$(sum_mod_stat handoff_done) s0=$(sum_mod_stat seg_forwarded)
+        read -r h0 s0 < <(sum_mod_stats handoff_done seg_forwarded)
         "$MARK" start
         out=$(client --conns 1 --requests "$REQS" --owners 1,2,3 --sizes "$SIZE" --json) || die "$mode: client failed"
         "$MARK" stop
-        echo "$mode $n $REQS $(( $(sum_mod_stat handoff_done) - h0 )) $(( $(sum_mod_stat seg_forwarded) - s0 ))" \
-             "$(jq -r .latency_ms.p50 <<<"$out")" >>"$DTCP_OUT/runs"
+        read -r h1 s1 < <(sum_mod_stats handoff_done seg_forwarded)
+        echo "$mode $n $REQS $((h1 - h0)) $((s1 - s0)) $(jq -r .latency_ms.p50 <<<"$out") $SIZE" >>"$DTCP_OUT/runs"
         n=$((n + 1))
         servers_down
     done
