@@ -121,6 +121,18 @@ sum_mod_stats() {
     done | jq -rs '$ARGS.positional as $k | [$k[] as $n | map(.[$n] // 0) | add] | join(" ")' --args "$@"
 }
 
+# nodes_state I...: for a failure message, the states of back-end I's
+# connection entries and its module's non-zero statistics, a line each.
+nodes_state() {
+    local i
+    for i in "$@"; do
+        printf '\n  back-end %s: conns %s; stats %s' "$i" \
+            "$(in_ns "$(ns_be "$i")" "$BUILD/userspace/dtcpctl/dtcpctl" -j conns | jq -c 'map(.state)')" \
+            "$(in_ns "$(ns_be "$i")" "$BUILD/userspace/dtcpctl/dtcpctl" -j stats |
+                jq -c 'with_entries(select(.value != 0))')"
+    done
+}
+
 # client_retrans: TCP segments the client namespace has sent again so far.
 client_retrans() {
     in_ns "$NS_C" awk '/^Tcp:/ { if (!c) { for (i = 1; i <= NF; i++) if ($i == "RetransSegs") c = i }

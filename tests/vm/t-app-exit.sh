@@ -32,7 +32,7 @@ out=$(mktemp); defer "rm -f $out"
 kill -STOP "${SERVER_PIDS[2]}"
 client --conns 2 --requests 1 --owners 2 --sizes 100k >"$out" 2>&1 &
 cpid=$!
-wait_for 30 exactly 2 conns_count 2 queued || die "the hand-offs did not queue on node 2: $(cat "$out")"
+wait_for 30 exactly 2 conns_count 2 queued || die "the hand-offs did not queue on node 2: client: $(cat "$out")$(nodes_state 1 2)"
 kill -KILL "${SERVER_PIDS[2]}"; wait "${SERVER_PIDS[2]}" 2>/dev/null; SERVER_PIDS[2]=""
 wait "$cpid" || die "the queued requests were lost with the passive application: $(cat "$out")"
 [ "$(srv_stat 1 fallback_ECONNABORTED)" -eq 2 ] ||
@@ -45,7 +45,7 @@ restart_server 2
 kill -STOP "${SERVER_PIDS[2]}"
 client --requests 1 --owners 2 --sizes 100k >"$out" 2>&1 &
 cpid=$!
-wait_for 30 exactly 1 conns_count 2 queued || die "the hand-off did not queue on node 2: $(cat "$out")"
+wait_for 30 exactly 1 conns_count 2 queued || die "the hand-off did not queue on node 2: client: $(cat "$out")$(nodes_state 1 2)"
 kill -KILL "${SERVER_PIDS[1]}"; wait "${SERVER_PIDS[1]}" 2>/dev/null; SERVER_PIDS[1]=""
 [ "$(conns_count 1 handed-out)" -eq 1 ] || die "node 1's entry did not stay out with its application gone"
 kill -CONT "${SERVER_PIDS[2]}"

@@ -5,7 +5,8 @@
 #  - a passive node whose table is full refuses a hand-off with a NACK
 #    (EBUSY at the active node), which serves the request itself.
 # (Request size, self, unknown or down nodes and unsuitable sockets are
-# covered by the hand-off API tests, t-handoff-api.)
+# covered by the hand-off API tests, t-handoff-api; HANDOFFs that arrive
+# while others are being built by t-limits-build.)
 . "$DTCP_ROOT/tests/vm/lib.sh"
 . "$DTCP_ROOT/tests/vm/handoff-lib.sh"
 module_load max_conns=2
@@ -20,7 +21,7 @@ kill -STOP "${SERVER_PIDS[2]}"
 defer "kill -CONT ${SERVER_PIDS[2]}"
 CLIENT_TIMEOUT=300 client --conns 2 --requests 1 --owners 2 --sizes 10k >"$out" 2>&1 &
 cpid=$!
-wait_for 30 exactly 2 conns_count 2 queued || die "the hand-offs did not queue on node 2: $(cat "$out")"
+wait_for 30 exactly 2 conns_count 2 queued || die "the hand-offs did not queue on node 2: client: $(cat "$out")$(nodes_state 1 2)"
 
 # Node 1's table is full.
 client --requests 1 --owners 3 --sizes 10k || die "a request refused by a full table was not served"
