@@ -17,6 +17,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -45,6 +46,7 @@ struct Config {
     Mode mode = Mode::Local;
     uint32_t node = 0;
     std::map<uint32_t, sockaddr_in> peers;  // forward mode: owner -> its server
+    unsigned answer_ms = 0;                 // dtcp mode: hand-off answer timeout (0: the module's)
 };
 
 struct Counters {
@@ -254,6 +256,21 @@ Relay forward_once(int fd, const Request& r, int& err, bool fresh, bool* reused)
     return Relay::Done;
 }
 
+// dtcp_handoff(), or its ioctl with --answer-ms as the answer timeout.
+int handoff(int fd, uint32_t owner, const std::string& req)
+{
+    if (!g_cfg.answer_ms)
+        return dtcp_handoff(g_handoff_ctl, fd, owner, req.data(), req.size(), 0);
+    dtcp_ioc_handoff h{};
+    h.size = sizeof(h);
+    h.sockfd = fd;
+    h.node_id = owner;
+    h.request = reinterpret_cast<uintptr_t>(req.data());
+    h.request_len = uint32_t(req.size());
+    h.timeout_ms = g_cfg.answer_ms;
+    return ::ioctl(g_handoff_ctl, DTCP_IOC_HANDOFF, &h) < 0 ? -1 : 0;
+}
+
 void count_fallback(int err)
 {
     g_cnt.fallbacks++;
@@ -277,7 +294,7 @@ bool serve_request(int fd, const Request& r)
     bool remote = r.owner != 0 && r.owner != g_cfg.node;
     if (remote && g_cfg.mode == Mode::Dtcp) {
         std::string req = r.line + "\n";
-        if (dtcp_handoff(g_handoff_ctl, fd, r.owner, req.data(), req.size(), 0) == 0) {
+        if (handoff(fd, r.owner, req) == 0) {
             g_cnt.handoffs++;
             return true;
         }
@@ -446,6 +463,9 @@ int main(int argc, char** argv)
         ->check(CLI::IsMember({"local", "dtcp", "forward"}))
         ->capture_default_str();
     app.add_option("--peers", peers, "forward mode: the other nodes' servers, ID=A.B.C.D:PORT,...");
+    app.add_option("--answer-ms", g_cfg.answer_ms,
+                   "dtcp mode: how long a hand-off waits for the owner's answer (0: the module's default)")
+        ->check(CLI::Range(0, DTCP_MAX_ANSWER_MS));
     int rcvbuf = 0;
     app.add_option("--rcvbuf", rcvbuf, "SO_RCVBUF of every connection, in bytes (0: the stack's autotuning)")
         ->check(CLI::Range(0, 1 << 30))
