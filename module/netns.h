@@ -63,6 +63,9 @@ struct dtcp_net {
 	struct xarray conns_by_id;
 	atomic_t next_conn_id;
 	atomic_t n_conns;
+	/* Passive side: HANDOFFs received and not yet in the tables (their
+	 * build is queued): a retransmitted copy of one is among them. */
+	atomic_t n_building;
 	/* Active side: pages of client bytes kept for connections away. */
 	atomic_t upload_pages;
 	/* Passive side: hand-offs that are over, (origin, id) -> jiffies, so

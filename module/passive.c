@@ -99,6 +99,7 @@ static void dtcp_passive_build(struct work_struct *w)
 	for (tries = 0;; tries++) {
 		/* Another copy of this HANDOFF was refused meanwhile. */
 		if (dtcp_tomb_find(dn, c->origin, c->hid)) {
+			atomic_dec(&dn->n_building);
 			dtcp_conn_put(c);
 			return;
 		}
@@ -108,6 +109,7 @@ static void dtcp_passive_build(struct work_struct *w)
 		old = dtcp_conn_by_key(dn, c->origin, c->hid);
 		if (old) {
 			/* A duplicate HANDOFF raced with the first: that one answers. */
+			atomic_dec(&dn->n_building);
 			dtcp_conn_put(old);
 			dtcp_conn_put(c);
 			return;
@@ -135,6 +137,14 @@ static void dtcp_passive_build(struct work_struct *w)
 		if (old)
 			dtcp_conn_put(old);
 		usleep_range(500, 1000);
+	}
+	atomic_dec(&dn->n_building);
+	/* The limit, for the HANDOFFs the receive path let through while
+	 * others were being built: one in the tables now is no copy. */
+	if (!ret && atomic_read(&dn->conns_by_tuple.nelems) > READ_ONCE(dtcp_max_conns)) {
+		dtcp_tomb_add(dn, c->origin, c->hid);
+		dtcp_conn_unlink(c);
+		ret = -EBUSY;
 	}
 	if (ret) {
 		/* Refused for good: first the tombstone (no copy is built from
@@ -234,7 +244,10 @@ static void dtcp_passive_handoff(struct dtcp_net *dn, const struct dtcp_msg *m)
 		refuse = EINVAL;
 	else if (!READ_ONCE(dn->n_listeners))
 		refuse = ECONNREFUSED;
-	else if (atomic_read(&dn->n_conns) >= READ_ONCE(dtcp_max_conns))
+	else if (atomic_read(&dn->n_conns) - atomic_read(&dn->n_building) >=
+		 READ_ONCE(dtcp_max_conns))
+		/* Not those being built: one may be this HANDOFF's first copy
+		 * (the build checks the limit again). */
 		refuse = EBUSY;
 	if (refuse) {
 		dtcp_tomb_add(dn, m->origin, m->hid);	/* a later copy is no better */
@@ -271,6 +284,7 @@ static void dtcp_passive_handoff(struct dtcp_net *dn, const struct dtcp_msg *m)
 		}
 		c->data_len = m->data_len;
 	}
+	atomic_inc(&dn->n_building);
 	queue_work(dtcp_wq, &c->work);
 }
 

@@ -193,6 +193,32 @@ delay_tunnel_out() {
         match ip protocol 17 0xff match ip dport "$TUNNEL_PORT" 0xffff flowid 1:3 || die "tc filter"
 }
 
+# hold_cpu CPU FILE: a real-time busy loop takes CPU until FILE exists (at
+# most 20 s; in the background, $! its process): nothing of normal
+# priority runs there meanwhile, kernel workers included (the real-time
+# throttle and, from 6.12 on, the CPU's fair server, which would each let
+# them run 50 ms a second, are off until the scenario ends); interrupts and
+# the softirqs they raise still do.
+hold_cpu() {
+    local rt fs=/sys/kernel/debug/sched/fair_server/cpu$1/runtime v
+    rt=$(cat /proc/sys/kernel/sched_rt_runtime_us)
+    defer "echo $rt >/proc/sys/kernel/sched_rt_runtime_us"
+    echo -1 >/proc/sys/kernel/sched_rt_runtime_us || die "real-time throttle"
+    mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
+    if [ -e "$fs" ]; then
+        v=$(cat "$fs")
+        defer "echo $v >$fs"
+        echo 0 >"$fs" || die "fair server of CPU $1"
+    fi
+    # Returns once the loop runs ("$2.held"; $! is the loop).
+    # shellcheck disable=SC2016  # expanded by the inner shell
+    taskset -c "$1" chrt -f 50 bash -c \
+        ': >"$0.held"; s=${EPOCHREALTIME/./}
+         while [ ! -e "$0" ] && (( ${EPOCHREALTIME/./} - s < 20000000 )); do :; done; rm -f "$0.held"' \
+        "$2" &
+    wait_for 10 test -e "$2.held" || die "CPU $1 not held"
+}
+
 # lan_in_order: each back-end's packets reach the router in the order they
 # were sent, as on a wire.  A veth pair queues a packet on the CPU that sends
 # it, and one socket sends from more than one CPU (the application, a softirq
