@@ -52,6 +52,16 @@ int dtcp_handoff(int ctlfd, int sockfd, uint32_t node, const void *req, size_t l
 		 unsigned flags);
 
 /*
+ * dtcp_handoff() that waits at most @timeout_ms for node @node to answer
+ * (0: the module's default, 3 s; at most DTCP_MAX_ANSWER_MS, else EINVAL;
+ * below 20 counts as 20).  Without an answer in time: ETIMEDOUT, the
+ * connection untouched.  The answer is the passive node's acceptance, not
+ * the response: once accepted, the call returns when the connection is back.
+ */
+int dtcp_handoff_timeout(int ctlfd, int sockfd, uint32_t node, const void *req, size_t len,
+			 unsigned timeout_ms, unsigned flags);
+
+/*
  * Take the next handed-off connection (needs dtcp_listen first).  The
  * request is copied into @buf (@cap bytes) and its length stored in
  * *@req_len; the active node's id in *@origin (both may be NULL).  Returns

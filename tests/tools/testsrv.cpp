@@ -17,7 +17,6 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -256,21 +255,6 @@ Relay forward_once(int fd, const Request& r, int& err, bool fresh, bool* reused)
     return Relay::Done;
 }
 
-// dtcp_handoff(), or its ioctl with --answer-ms as the answer timeout.
-int handoff(int fd, uint32_t owner, const std::string& req)
-{
-    if (!g_cfg.answer_ms)
-        return dtcp_handoff(g_handoff_ctl, fd, owner, req.data(), req.size(), 0);
-    dtcp_ioc_handoff h{};
-    h.size = sizeof(h);
-    h.sockfd = fd;
-    h.node_id = owner;
-    h.request = reinterpret_cast<uintptr_t>(req.data());
-    h.request_len = uint32_t(req.size());
-    h.timeout_ms = g_cfg.answer_ms;
-    return ::ioctl(g_handoff_ctl, DTCP_IOC_HANDOFF, &h) < 0 ? -1 : 0;
-}
-
 void count_fallback(int err)
 {
     g_cnt.fallbacks++;
@@ -294,7 +278,8 @@ bool serve_request(int fd, const Request& r)
     bool remote = r.owner != 0 && r.owner != g_cfg.node;
     if (remote && g_cfg.mode == Mode::Dtcp) {
         std::string req = r.line + "\n";
-        if (handoff(fd, r.owner, req) == 0) {
+        if (dtcp_handoff_timeout(g_handoff_ctl, fd, r.owner, req.data(), req.size(), g_cfg.answer_ms, 0) ==
+            0) {
             g_cnt.handoffs++;
             return true;
         }

@@ -173,6 +173,9 @@ TEST_CASE("dtcp_handoff refuses bad arguments before the kernel", "[api]")
     refused(dtcp_handoff(ctl.fd(), p.a, 2, req, sizeof(req) - 1, 1), EINVAL);
     std::vector<char> big(DTCP_MAX_REQUEST + 1, 'x');
     refused(dtcp_handoff(ctl.fd(), p.a, 2, big.data(), big.size(), 0), EMSGSIZE);
+    refused(dtcp_handoff_timeout(ctl.fd(), p.a, 2, req, sizeof(req) - 1, DTCP_MAX_ANSWER_MS + 1, 0), EINVAL);
+    refused(dtcp_handoff_timeout(-1, p.a, 2, req, sizeof(req) - 1, 100, 0), EBADF);
+    refused(dtcp_handoff_timeout(ctl.fd(), p.a, 2, req, sizeof(req) - 1, 100, 1), EINVAL);
 
     // Not a TCP/IPv4 socket.
     int u = ::socket(AF_INET, SOCK_DGRAM, 0);
@@ -221,6 +224,15 @@ TEST_CASE("dtcp_handoff passes the request to the kernel and its errno back", "[
     // The largest request is allowed.
     std::vector<char> max(DTCP_MAX_REQUEST, 'x');
     REQUIRE(dtcp_handoff(ctl.fd(), p.a, DTCP_NODE_ID_MAX, max.data(), max.size(), 0) == 0);
+
+    // An answer timeout goes to the kernel as given, the longest included.
+    for (unsigned ms : {1u, 250u, unsigned(DTCP_MAX_ANSWER_MS)}) {
+        REQUIRE(dtcp_handoff_timeout(ctl.fd(), p.a, 2, req, sizeof(req) - 1, ms, 0) == 0);
+        auto t = last_arg<dtcp_ioc_handoff>();
+        CHECK(t.timeout_ms == ms);
+        CHECK(t.node_id == 2);
+        CHECK(t.request_len == sizeof(req) - 1);
+    }
 
     for (int err : {ENOENT, EBUSY, ECONNREFUSED, ETIMEDOUT, EADDRNOTAVAIL, ECONNABORTED, ECONNRESET}) {
         g_handoff_err = err;

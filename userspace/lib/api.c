@@ -86,11 +86,18 @@ static int check_tcp4(int fd)
 int dtcp_handoff(int ctlfd, int sockfd, uint32_t node, const void *req, size_t len,
 		 unsigned flags)
 {
+	return dtcp_handoff_timeout(ctlfd, sockfd, node, req, len, 0, flags);
+}
+
+int dtcp_handoff_timeout(int ctlfd, int sockfd, uint32_t node, const void *req, size_t len,
+			 unsigned timeout_ms, unsigned flags)
+{
 	struct dtcp_ioc_handoff h;
 
 	if (ctlfd < 0)
 		return bad(EBADF);
-	if (sockfd < 0 || flags != 0 || node == 0 || node > DTCP_NODE_ID_MAX || !req || len == 0)
+	if (sockfd < 0 || flags != 0 || node == 0 || node > DTCP_NODE_ID_MAX || !req || len == 0 ||
+	    timeout_ms > DTCP_MAX_ANSWER_MS)
 		return bad(EINVAL);
 	if (len > DTCP_MAX_REQUEST)
 		return bad(EMSGSIZE);
@@ -102,6 +109,7 @@ int dtcp_handoff(int ctlfd, int sockfd, uint32_t node, const void *req, size_t l
 	h.node_id = node;
 	h.request = (__u64)(uintptr_t)req;
 	h.request_len = (__u32)len;
+	h.timeout_ms = timeout_ms;
 	return ioctl(ctlfd, DTCP_IOC_HANDOFF, &h) < 0 ? -1 : 0;
 }
 
