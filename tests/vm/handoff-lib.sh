@@ -117,7 +117,7 @@ sum_mod_stat() {
 sum_mod_stats() {
     local i
     for (( i=1; i<=BACKENDS; i++ )); do
-        in_ns "$(ns_be "$i")" "$BUILD/userspace/dtcpctl/dtcpctl" -j stats
+        in_ns "$(ns_be "$i")" "$DTCPCTL" -j stats
     done | jq -rs '$ARGS.positional as $k | [$k[] as $n | map(.[$n] // 0) | add] | join(" ")' --args "$@"
 }
 
@@ -127,8 +127,8 @@ nodes_state() {
     local i
     for i in "$@"; do
         printf '\n  back-end %s: conns %s; stats %s' "$i" \
-            "$(in_ns "$(ns_be "$i")" "$BUILD/userspace/dtcpctl/dtcpctl" -j conns | jq -c 'map(.state)')" \
-            "$(in_ns "$(ns_be "$i")" "$BUILD/userspace/dtcpctl/dtcpctl" -j stats |
+            "$(in_ns "$(ns_be "$i")" "$DTCPCTL" -j conns | jq -c 'map(.state)')" \
+            "$(in_ns "$(ns_be "$i")" "$DTCPCTL" -j stats |
                 jq -c 'with_entries(select(.value != 0))')"
     done
 }
@@ -194,7 +194,7 @@ delay_tunnel_out() {
 }
 
 # hold_cpu CPU FILE: a real-time busy loop takes CPU until FILE exists (at
-# most 20 s; in the background, $! its process): nothing of normal
+# most 20 s; in the background, release_cpu FILE ends it): nothing of normal
 # priority runs there meanwhile, kernel workers included (the real-time
 # throttle and, from 6.12 on, the CPU's fair server, which would each let
 # them run 50 ms a second, are off until the scenario ends); interrupts and
@@ -210,14 +210,18 @@ hold_cpu() {
         defer "echo $v >$fs"
         echo 0 >"$fs" || die "fair server of CPU $1"
     fi
-    # Returns once the loop runs ("$2.held"; $! is the loop).
+    # Returns once the loop runs ("$2.held").
     # shellcheck disable=SC2016  # expanded by the inner shell
     taskset -c "$1" chrt -f 50 bash -c \
         ': >"$0.held"; s=${EPOCHREALTIME/./}
          while [ ! -e "$0" ] && (( ${EPOCHREALTIME/./} - s < 20000000 )); do :; done; rm -f "$0.held"' \
         "$2" &
+    HOLD_PID=$!
     wait_for 10 test -e "$2.held" || die "CPU $1 not held"
 }
+
+# release_cpu FILE: end hold_cpu's loop and wait for it.
+release_cpu() { touch "$1"; wait "$HOLD_PID"; rm -f "$1"; }
 
 # lan_in_order: each back-end's packets reach the router in the order they
 # were sent, as on a wire.  A veth pair queues a packet on the CPU that sends

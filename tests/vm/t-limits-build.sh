@@ -29,12 +29,11 @@ rtx_sum() { echo $(( $(mod_stat 1 retransmits) + $(mod_stat 3 retransmits) )); }
 
 # 1. One hand-off, its HANDOFF retransmitted while the first copy waits.
 hold_cpu 0 "$flag"
-hold=$!
 client --requests 1 --owners 2 --sizes 10k >"$out" 2>&1 &
 cpid=$!
 wait_for 30 at_least 1 rtx_sum ||
     die "no HANDOFF was retransmitted while node 2 was held: client: $(cat "$out")$(nodes_state 1 2 3)"
-touch "$flag"; wait "$hold"; rm -f "$flag"
+release_cpu "$flag"
 wait "$cpid" || die "the hand-off was not served: $(cat "$out")"
 [ "$(srv_stat 2 accepted)" -eq 1 ] ||
     die "node 2 did not serve the hand-off: $(srv_line 1) $(srv_line 3)$(nodes_state 1 2 3)"
@@ -45,17 +44,16 @@ wait_for 15 exactly 0 conns_live || die "entries remain: $(dtcpctl -j status | j
 log "1: a HANDOFF retransmitted before its first copy was built was served"
 
 # 2. Two hand-offs to node 2 at once, from nodes 1 and 3.
-rtx1=$(mod_stat 1 retransmits) rtx3=$(mod_stat 3 retransmits)
+declare -A rtx0
+for i in 1 3; do rtx0[$i]=$(mod_stat "$i" retransmits); done
 hold_cpu 0 "$flag"
-hold=$!
 client --conns 2 --requests 1 --owners 2 --sizes 10k >"$out" 2>&1 &
 cpid=$!
 for i in 1 3; do
-    [ "$i" = 1 ] && r=$rtx1 || r=$rtx3
-    wait_for 30 at_least $((r + 1)) mod_stat "$i" retransmits ||
+    wait_for 30 at_least $((rtx0[$i] + 1)) mod_stat "$i" retransmits ||
         die "node $i's HANDOFF was not retransmitted while node 2 was held: client: $(cat "$out")$(nodes_state 1 2 3)"
 done
-touch "$flag"; wait "$hold"
+release_cpu "$flag"
 wait "$cpid" || die "a request was not served: $(cat "$out")"
 [ "$(srv_stat 2 accepted)" -eq 2 ] ||
     die "node 2 served $(( $(srv_stat 2 accepted) - 1 )) of the two, not one: $(srv_line 1) $(srv_line 3)$(nodes_state 1 2 3)"
