@@ -13,6 +13,7 @@
 #include "handoff.h"
 #include "netlink.h"
 #include "hooks.h"
+#include "mac.h"
 #include "netns.h"
 
 struct dtcp_live dtcp_live;
@@ -21,6 +22,9 @@ static int __init dtcp_init(void)
 {
 	int ret;
 
+	ret = dtcp_mac_init();
+	if (ret)
+		return ret;
 	ret = dtcp_conn_init();
 	if (ret)
 		goto err_conn;
@@ -46,6 +50,7 @@ err_netlink:
 err_netns:
 	dtcp_conn_exit();
 err_conn:
+	dtcp_mac_exit();
 	return ret;
 }
 
@@ -58,6 +63,7 @@ static void __exit dtcp_exit(void)
 	dtcp_netns_exit();
 	dtcp_conn_exit();
 	dtcp_hooks_exit();
+	dtcp_mac_exit();
 	for (i = 1; i < __DTCP_CNT_MAX; i++)
 		WARN(atomic_read(&dtcp_live.count[i]),
 		     "dtcp: %d live objects of kind %d at unload\n",

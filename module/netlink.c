@@ -11,7 +11,6 @@
  * forgets it and multicasts DTCP_EV_DAEMON_GONE, so status always says
  * whether a daemon is running.
  */
-#include <crypto/hash.h>
 #include <linux/netlink.h>
 #include <linux/notifier.h>
 #include <linux/string.h>
@@ -22,6 +21,7 @@
 #include "dtcp.h"
 #include "conn.h"
 #include "hooks.h"
+#include "mac.h"
 #include "netlink.h"
 #include "netns.h"
 #include "tunnel.h"
@@ -105,13 +105,13 @@ static int dtcp_put_stats(struct sk_buff *skb, struct dtcp_net *dn)
 
 static int dtcp_fill_status(struct sk_buff *skb, struct dtcp_net *dn)
 {
-	struct crypto_shash *mac;
+	struct dtcp_mac *mac;
 	int ret = -EMSGSIZE;
 
 	mutex_lock(&dn->lock);
 	/* dn->lock: the key (and its transform) changes only under it. */
 	mac = rcu_dereference_protected(dn->mac, lockdep_is_held(&dn->lock));
-	if (mac && nla_put_string(skb, DTCP_A_MAC_DRIVER, crypto_shash_driver_name(mac)))
+	if (mac && nla_put_string(skb, DTCP_A_MAC_DRIVER, dtcp_mac_driver(mac)))
 		goto out;
 	if (nla_put_u32(skb, DTCP_A_ABI_VERSION, DTCP_ABI_VERSION) ||
 	    nla_put_string(skb, DTCP_A_MODULE_VERSION, DTCP_VERSION) ||
@@ -158,7 +158,7 @@ static int dtcp_nl_set_config(struct sk_buff *skb, struct genl_info *info)
 {
 	struct dtcp_net *dn = dtcp_net(genl_info_net(info));
 	struct nlattr **a = info->attrs;
-	struct crypto_shash *mac = NULL;
+	struct dtcp_mac *mac = NULL;
 	int ret = 0;
 
 	/* The policy has validated types and ranges; all checks precede any change. */
@@ -188,7 +188,7 @@ static int dtcp_nl_set_config(struct sk_buff *skb, struct genl_info *info)
 	 * without connections) are registered before the port moves.
 	 */
 	if (a[DTCP_A_CLUSTER_KEY]) {
-		mac = dtcp_tunnel_new_mac(nla_data(a[DTCP_A_CLUSTER_KEY]));
+		mac = dtcp_mac_new(nla_data(a[DTCP_A_CLUSTER_KEY]));
 		if (IS_ERR(mac)) {
 			ret = PTR_ERR(mac);
 			mac = NULL;
@@ -229,8 +229,7 @@ static int dtcp_nl_set_config(struct sk_buff *skb, struct genl_info *info)
 		dn->vip = nla_get_in_addr(a[DTCP_A_VIP]);
 out:
 	mutex_unlock(&dn->lock);
-	if (mac)
-		crypto_free_shash(mac);
+	dtcp_mac_free(mac);
 	if (!ret)
 		dtcp_netlink_notify(genl_info_net(info), DTCP_EV_CONFIG_CHANGED);
 	return ret;

@@ -17,7 +17,7 @@
 #include <net/net_namespace.h>
 #include <uapi/linux/dtcp.h>
 
-struct crypto_shash;
+struct dtcp_mac;
 struct socket;
 struct netlink_ext_ack;
 
@@ -46,7 +46,7 @@ struct dtcp_net {
 	bool key_set;
 	u8 key[DTCP_KEY_LEN];
 	/* AES-256-CMAC keyed with the cluster key, while one is set. */
-	struct crypto_shash __rcu *mac;
+	struct dtcp_mac __rcu *mac;
 	u32 daemon_portid;		/* netlink port of the registered daemon, 0: none */
 	struct xarray peers;		/* id -> struct dtcp_peer, RCU readers */
 	unsigned int n_peers;

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The tunnel: one kernel UDP socket per namespace, send and receive. */
 #include <crypto/algapi.h>
-#include <crypto/hash.h>
 #include <linux/ip.h>
 #include <linux/netdevice.h>
 #include <linux/udp.h>
@@ -13,6 +12,7 @@
 #include "dtcp.h"
 #include "conn.h"
 #include "handoff.h"
+#include "mac.h"
 #include "netns.h"
 #include "tunnel.h"
 #include "upload.h"
@@ -28,84 +28,39 @@ static struct sk_buff *dtcp_tunnel_alloc(u32 len, gfp_t gfp)
 	return skb;
 }
 
-struct crypto_shash *dtcp_tunnel_new_mac(const u8 *key)
+void dtcp_tunnel_set_mac(struct dtcp_net *dn, struct dtcp_mac *mac)
 {
-	struct crypto_shash *tfm;
-	int ret;
+	struct dtcp_mac *old;
 
-	tfm = crypto_alloc_shash("cmac(aes)", 0, 0);
-	if (IS_ERR(tfm))
-		return tfm;
-	ret = crypto_shash_digestsize(tfm) == DTCP_WIRE_MAC_LEN ?
-	      crypto_shash_setkey(tfm, key, DTCP_KEY_LEN) : -EINVAL;
-	if (ret) {
-		crypto_free_shash(tfm);
-		return ERR_PTR(ret);
-	}
-	return tfm;
-}
-
-void dtcp_tunnel_set_mac(struct dtcp_net *dn, struct crypto_shash *tfm)
-{
-	struct crypto_shash *old;
-
-	old = rcu_replace_pointer(dn->mac, tfm, lockdep_is_held(&dn->lock) || !tfm);
+	old = rcu_replace_pointer(dn->mac, mac, lockdep_is_held(&dn->lock) || !mac);
 	if (old) {
 		synchronize_rcu();
-		crypto_free_shash(old);
+		dtcp_mac_free(old);
 	}
 }
 
 int dtcp_tunnel_set_key(struct dtcp_net *dn, const u8 *key)
 {
-	struct crypto_shash *tfm = NULL;
+	struct dtcp_mac *mac = NULL;
 
 	if (key) {
-		tfm = dtcp_tunnel_new_mac(key);
-		if (IS_ERR(tfm))
-			return PTR_ERR(tfm);
+		mac = dtcp_mac_new(key);
+		if (IS_ERR(mac))
+			return PTR_ERR(mac);
 	}
-	dtcp_tunnel_set_mac(dn, tfm);
+	dtcp_tunnel_set_mac(dn, mac);
 	return 0;
-}
-
-/*
- * The MAC of the message @buf (@len bytes, header first): AES-256-CMAC
- * (NIST SP 800-38B, 16 bytes) of the whole message with the header's MAC
- * field taken as zeros.
- */
-static int dtcp_mac(struct crypto_shash *tfm, const u8 *buf, unsigned int len,
-		    u8 out[DTCP_WIRE_MAC_LEN])
-{
-	static const u8 zeros[DTCP_WIRE_MAC_LEN];
-	const unsigned int at = offsetof(struct dtcp_wire_hdr, mac);
-	u8 digest[DTCP_WIRE_MAC_LEN];
-	int ret;
-	SHASH_DESC_ON_STACK(desc, tfm);
-
-	desc->tfm = tfm;
-	ret = crypto_shash_init(desc) ?:
-	      crypto_shash_update(desc, buf, at) ?:
-	      crypto_shash_update(desc, zeros, DTCP_WIRE_MAC_LEN) ?:
-	      crypto_shash_update(desc, buf + at + DTCP_WIRE_MAC_LEN,
-				  len - at - DTCP_WIRE_MAC_LEN) ?:
-	      crypto_shash_final(desc, digest);
-	shash_desc_zero(desc);
-	if (!ret)
-		memcpy(out, digest, DTCP_WIRE_MAC_LEN);
-	memzero_explicit(digest, sizeof(digest));
-	return ret;
 }
 
 /* Sign the message that fills @skb (caller holds rcu_read_lock). */
 static int dtcp_sign(struct dtcp_net *dn, struct sk_buff *skb)
 {
-	struct crypto_shash *tfm = rcu_dereference(dn->mac);
+	struct dtcp_mac *mac = rcu_dereference(dn->mac);
 
-	if (!tfm)
+	if (!mac)
 		return 0;
-	return dtcp_mac(tfm, skb->data, skb->len,
-			((struct dtcp_wire_hdr *)skb->data)->mac);
+	return dtcp_mac_compute(mac, skb->data, skb->len,
+				((struct dtcp_wire_hdr *)skb->data)->mac);
 }
 
 static u64 dtcp_next_seq(struct dtcp_net *dn, struct dtcp_peer *peer)
@@ -358,7 +313,7 @@ static int dtcp_tunnel_rcv(struct sock *sk, struct sk_buff *skb)
 {
 	struct dtcp_net *dn = rcu_dereference_sk_user_data(sk);
 	u8 mac[DTCP_WIRE_MAC_LEN];
-	struct crypto_shash *tfm;
+	struct dtcp_mac *key;
 	const struct iphdr *iph;
 	struct dtcp_peer *peer;
 	struct dtcp_msg m;
@@ -383,8 +338,8 @@ static int dtcp_tunnel_rcv(struct sock *sk, struct sk_buff *skb)
 		dtcp_stat_inc(dn, DTCP_STAT_DROP_UNKNOWN_PEER);
 		goto drop;
 	}
-	tfm = rcu_dereference(dn->mac);
-	if (tfm && (dtcp_mac(tfm, skb->data + off, skb->len - off, mac) ||
+	key = rcu_dereference(dn->mac);
+	if (key && (dtcp_mac_compute(key, skb->data + off, skb->len - off, mac) ||
 		    crypto_memneq(mac, m.mac, DTCP_WIRE_MAC_LEN))) {
 		rcu_read_unlock();
 		dtcp_stat_inc(dn, DTCP_STAT_DROP_BAD_MAC);

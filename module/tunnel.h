@@ -9,7 +9,7 @@
 #include <linux/skbuff.h>
 #include <linux/types.h>
 
-struct crypto_shash;
+struct dtcp_mac;
 struct dtcp_net;
 struct dtcp_conn;
 struct dtcp_msg;
@@ -25,11 +25,9 @@ void dtcp_tunnel_close(struct dtcp_net *dn);
  * bytes), or not at all (NULL).  Process context, dn->lock held. */
 int dtcp_tunnel_set_key(struct dtcp_net *dn, const u8 *key);
 /* The same in two steps, so that a caller can set the key up before it
- * changes anything and install it last: a transform keyed with @key (or an
- * ERR_PTR; free an unused one with crypto_free_shash()), then its use from
- * now on (NULL: none).  Process context, dn->lock held. */
-struct crypto_shash *dtcp_tunnel_new_mac(const u8 *key);
-void dtcp_tunnel_set_mac(struct dtcp_net *dn, struct crypto_shash *tfm);
+ * changes anything and install it last: dtcp_mac_new() (mac.h), then its
+ * use from now on (NULL: none).  Process context, dn->lock held. */
+void dtcp_tunnel_set_mac(struct dtcp_net *dn, struct dtcp_mac *mac);
 
 /* Send a message of @type about (origin, hid) to @peer_id; any context. */
 int dtcp_tunnel_send(struct dtcp_net *dn, u32 peer_id, u8 type, u32 origin, u32 hid,

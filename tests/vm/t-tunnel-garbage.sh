@@ -16,21 +16,24 @@ tmp=$(mktemp -d); defer "rm -rf $tmp"
 # The wire version this module speaks, and one it does not.
 ver=$(sed -n 's/^#define DTCP_WIRE_VERSION[[:space:]]*\([0-9]*\)$/\1/p' "$DTCP_ROOT/include/dtcp/wire.h")
 [ -n "$ver" ] || die "no DTCP_WIRE_VERSION in include/dtcp/wire.h"
-# ping SEQ KEYHEX: a PING from node 1 (header only: magic, version $ver, type 8,
-# sender 1, origin 1, id 9, length 0, sequence SEQ) with its MAC under the key
-# KEYHEX: AES-256-CMAC of the header with a zero MAC field (16 bytes).
-ping() {
-    local seq hex i
-    seq=$(printf '%016x' "$1")
-    hex="d7c9$(printf %02x "$ver")080001000100000009 00000000"
-    for i in 0 2 4 6 8 10 12 14; do hex+=" ${seq:$i:2}"; done
-    hex=$(tr -d ' ' <<<"$hex")
-    xxd -r -p <<<"${hex}$(printf '0%.0s' {1..32})" > "$tmp/unsigned"
+# msg TYPE SEQ KEYHEX [PAYLOAD]: a message of TYPE (two hex digits) from node 1
+# (magic, version $ver, sender 1, origin 1, id 9, sequence SEQ) carrying the
+# bytes of file PAYLOAD (none: header only), with its MAC under the key
+# KEYHEX: AES-256-CMAC of the whole message with a zero MAC field (16 bytes).
+msg() {
+    local len=0 out hex
+    [ -z "${4:-}" ] || len=$(stat -c %s "$4")
+    hex="d7c9$(printf %02x "$ver")${1}0001000100000009$(printf %08x "$len")$(printf %016x "$2")"
+    out="$tmp/msg.$1.$2.$len"
+    { xxd -r -p <<<"${hex}$(printf '0%.0s' {1..32})"; [ -z "${4:-}" ] || cat "$4"; } > "$tmp/unsigned"
     { head -c 24 "$tmp/unsigned"
-      openssl mac -cipher AES-256-CBC -macopt "hexkey:$2" -binary -in "$tmp/unsigned" CMAC
-    } > "$tmp/ping.$1"
-    echo "$tmp/ping.$1"
+      openssl mac -cipher AES-256-CBC -macopt "hexkey:$3" -binary -in "$tmp/unsigned" CMAC
+      [ -z "${4:-}" ] || cat "$4"
+    } > "$out"
+    echo "$out"
 }
+# ping SEQ KEYHEX: a PING (type 8, no payload).
+ping() { msg 08 "$1" "$2"; }
 # Far above the sequence numbers node 1 really sends (its start time in the
 # high half): from here on node 2 takes node 1's own messages for replays.
 base=$(( ($(date +%s) + 100000) << 32 ))
@@ -77,7 +80,31 @@ wait_for 5 test "$(stat2 drop_replay)" -eq $((rep_before + 2)) ||
 send "$(ns_be 1)" "$(ping $((base - 3)) "$CLUSTER_KEY_HEX")"
 wait_for 5 test "$(stat2 rx_msgs)" -eq $((rx_before + 2)) || die "a reordered message was refused"
 [ "$(stat2 drop_replay)" -eq $((rep_before + 2)) ] || die "replay count off: $(stat2 drop_replay)"
+
+# Longer messages signed by OpenSSL: SEGMENTs (type 4) of a connection node 2
+# does not have, of 1024, 1040 and 2140 bytes (one 1 KiB chunk of the
+# module's MAC, two ending on a complete block, three ending on a padded one),
+# are accepted, then dropped for want of their connection; the last with its
+# final byte changed is forged.
+rx_before=$(stat2 rx_msgs) nc_before=$(stat2 drop_no_conn) mac_before=$(stat2 drop_bad_mac)
+seq=$((base + 10))
+for n in 984 1000 2100; do
+    { printf '\x45'; head -c $((n - 2)) /dev/urandom; printf A; } > "$tmp/seg$n"
+    send "$(ns_be 1)" "$(msg 04 $seq "$CLUSTER_KEY_HEX" "$tmp/seg$n")"
+    seq=$((seq + 1))
+done
+wait_for 5 test "$(stat2 drop_no_conn)" -eq $((nc_before + 3)) ||
+    die "signed SEGMENTs of 1024-2140 bytes not accepted: rx_msgs $(stat2 rx_msgs) (before $rx_before)," \
+        "drop_no_conn $(stat2 drop_no_conn) (before $nc_before), drop_bad_mac $(stat2 drop_bad_mac) (before $mac_before)"
+[ "$(stat2 rx_msgs)" -eq $((rx_before + 3)) ] || die "rx_msgs $(stat2 rx_msgs), expected $((rx_before + 3))"
+f=$(msg 04 $seq "$CLUSTER_KEY_HEX" "$tmp/seg2100")
+{ head -c -1 "$f"; printf B; } > "$tmp/forged"
+send "$(ns_be 1)" "$tmp/forged"
+wait_for 5 test "$(stat2 drop_bad_mac)" -eq $((mac_before + 1)) ||
+    die "a SEGMENT changed in its last byte was not dropped as forged: $(stat2 drop_bad_mac) (before $mac_before)"
+[ "$(stat2 rx_msgs)" -eq $((rx_before + 3)) ] || die "a forged SEGMENT was accepted"
+check_counters_zero
 new_log=$(dmesg | tail -n +$((log_before + 1)) | grep -c dtcp)
 [ "$new_log" -eq 0 ] || die "dropping forged or replayed messages logged $new_log kernel lines"
 cluster_down
-log "ok: dropped and counted, nothing else changed; signed messages accepted once"
+log "ok: dropped and counted, nothing else changed; signed messages (40 to 2140 bytes) accepted once"
