@@ -168,6 +168,11 @@ const char *dtcp_mac_driver(const struct dtcp_mac *mac)
 	return crypto_shash_driver_name(mac->shash);
 }
 
+const char *dtcp_mac_blocks_driver(const struct dtcp_mac *mac)
+{
+	return mac->cbc ? crypto_skcipher_driver_name(&mac->cbc->base) : NULL;
+}
+
 /* CMAC's doubling in GF(2^128). */
 static void dtcp_mac_dbl(u8 *d, const u8 *s)
 {

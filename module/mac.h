@@ -17,8 +17,10 @@ void dtcp_mac_exit(void);
 /* A MAC keyed with @key (DTCP_KEY_LEN bytes), or an ERR_PTR.  Process context. */
 struct dtcp_mac *dtcp_mac_new(const u8 *key);
 void dtcp_mac_free(struct dtcp_mac *mac);
-/* The crypto driver the MAC is named by (dtcpctl status). */
+/* The crypto driver the MAC is named by (dtcpctl status), and the CBC-AES
+ * driver that computes it where the FPU is usable (NULL: none). */
 const char *dtcp_mac_driver(const struct dtcp_mac *mac);
+const char *dtcp_mac_blocks_driver(const struct dtcp_mac *mac);
 /*
  * The MAC of the message @buf (@len bytes, at least a header) into @out;
  * any context.

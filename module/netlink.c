@@ -63,6 +63,8 @@ static const struct nla_policy dtcp_policy[DTCP_A_MAX + 1] = {
 	[DTCP_A_CONN]		= { .type = NLA_REJECT },
 	[DTCP_A_STATS]		= { .type = NLA_REJECT },
 	[DTCP_A_DAEMON]		= NLA_POLICY_MAX(NLA_U8, 1),
+	[DTCP_A_MAC_DRIVER]	= { .type = NLA_REJECT },
+	[DTCP_A_MAC_BLOCKS_DRIVER] = { .type = NLA_REJECT },
 };
 
 static int dtcp_put_counters(struct sk_buff *skb)
@@ -111,7 +113,9 @@ static int dtcp_fill_status(struct sk_buff *skb, struct dtcp_net *dn)
 	mutex_lock(&dn->lock);
 	/* dn->lock: the key (and its transform) changes only under it. */
 	mac = rcu_dereference_protected(dn->mac, lockdep_is_held(&dn->lock));
-	if (mac && nla_put_string(skb, DTCP_A_MAC_DRIVER, dtcp_mac_driver(mac)))
+	if (mac && (nla_put_string(skb, DTCP_A_MAC_DRIVER, dtcp_mac_driver(mac)) ||
+		    (dtcp_mac_blocks_driver(mac) &&
+		     nla_put_string(skb, DTCP_A_MAC_BLOCKS_DRIVER, dtcp_mac_blocks_driver(mac)))))
 		goto out;
 	if (nla_put_u32(skb, DTCP_A_ABI_VERSION, DTCP_ABI_VERSION) ||
 	    nla_put_string(skb, DTCP_A_MODULE_VERSION, DTCP_VERSION) ||

@@ -41,6 +41,8 @@ struct Status {
     std::optional<uint16_t> tunnel_port;
     bool key_set = false;
     std::optional<std::string> mac_driver;  // the crypto driver of the tunnel's MAC, while a key is set
+    // the CPU's CBC-AES that runs the MAC's blocks a chunk per FPU section, where there is one
+    std::optional<std::string> mac_blocks_driver;
     std::optional<Ip4> vip;
     std::optional<bool> daemon;  // absent from modules that do not report it
     Counters live;

@@ -57,6 +57,7 @@ TEST_CASE("Status carries the VIP, the daemon flag and statistics", "[control]")
     m.put_u32(DTCP_A_VIP, ip("198.18.0.100"));
     m.put_u8(DTCP_A_DAEMON, 1);
     m.put_string(DTCP_A_MAC_DRIVER, "cmac(aes-aesni)");
+    m.put_string(DTCP_A_MAC_BLOCKS_DRIVER, "__cbc-aes-aesni");
     size_t n = m.nest_start(DTCP_A_STATS);
     put_u64_padded(m, DTCP_STAT_HANDOFF_STARTED, 10, DTCP_STAT_PAD);
     put_u64_padded(m, DTCP_STAT_HANDOFF_DONE, 9, DTCP_STAT_PAD);
@@ -71,6 +72,7 @@ TEST_CASE("Status carries the VIP, the daemon flag and statistics", "[control]")
     CHECK(ip4_str(*s->vip) == "198.18.0.100");
     CHECK(s->daemon == std::optional<bool>(true));
     CHECK(s->mac_driver == std::optional<std::string>("cmac(aes-aesni)"));
+    CHECK(s->mac_blocks_driver == std::optional<std::string>("__cbc-aes-aesni"));
     CHECK(s->stats.get("handoff_started") == std::optional<uint64_t>(10));
     CHECK(s->stats.get("handoff_done") == std::optional<uint64_t>(9));
     CHECK(s->stats.get("drop_no_conn") == std::optional<uint64_t>(1ull << 33));
@@ -89,6 +91,7 @@ TEST_CASE("Status carries the VIP, the daemon flag and statistics", "[control]")
     CHECK_FALSE(o->vip.has_value());
     CHECK_FALSE(o->daemon.has_value());
     CHECK_FALSE(o->mac_driver.has_value());
+    CHECK_FALSE(o->mac_blocks_driver.has_value());
     CHECK(o->stats.values.empty());
 
     // A known statistic of the wrong size is an error.

@@ -16,7 +16,7 @@ grep -Eq '^live objects +files 0  conns 0  handoffs 0  peers 0  upload_pages 0$'
 
 json=$(dtcpctl -j status) || die "dtcpctl -j status failed"
 jq -e '.abi_version == 1 and .node_id == null and .cluster_key_set == false and .live.conns == 0 and
-       .daemon == false and .mac_driver == null' \
+       .daemon == false and .mac_driver == null and .mac_blocks_driver == null' \
     <<<"$json" >/dev/null || die "unexpected JSON: $json"
 
 # Configuration round trip.
@@ -40,6 +40,15 @@ mac=$(jq -r .mac_driver <<<"$json")
 [ "$mac" = "cmac($best)" ] || die "the MAC runs on $mac, the kernel's fastest AES is $best"
 log "MAC: $mac"
 grep -Eq "^mac +cmac\\($best\\)$" <<<"$(dtcpctl status)" || die "status shows no mac line: $(dtcpctl status)"
+# With AES-NI the MAC's blocks go through its CBC-AES, a chunk per FPU
+# section, which the module checked against cmac(aes) when the key was set.
+blocks=$(jq -r .mac_blocks_driver <<<"$json")
+if [ "$best" = aes-aesni ]; then
+    [ "$blocks" = __cbc-aes-aesni ] || die "AES-NI is loaded, yet the MAC's blocks go through '$blocks'"
+    grep -Eq '^mac blocks +__cbc-aes-aesni$' <<<"$(dtcpctl status)" ||
+        die "status shows no mac blocks line: $(dtcpctl status)"
+fi
+log "MAC blocks: $blocks"
 want=$'node id      3\ntunnel port  7400\nvip          unset\ncluster key  set\npeers        none'
 [ "$(dtcpctl config show)" = "$want" ] || die "config show: $(dtcpctl config show)"
 jq -e '.node_id == 3 and .tunnel_port == 7400 and .vip == null and .cluster_key_set and .peers == []' \

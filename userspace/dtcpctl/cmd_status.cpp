@@ -15,6 +15,8 @@ nlohmann::json status_json(const dtcp::Status& s)
     j["tunnel_port"] = s.tunnel_port ? nlohmann::json(*s.tunnel_port) : nlohmann::json(nullptr);
     j["cluster_key_set"] = s.key_set;
     j["mac_driver"] = s.mac_driver ? nlohmann::json(*s.mac_driver) : nlohmann::json(nullptr);
+    j["mac_blocks_driver"] =
+        s.mac_blocks_driver ? nlohmann::json(*s.mac_blocks_driver) : nlohmann::json(nullptr);
     j["vip"] = s.vip ? nlohmann::json(dtcp::ip4_str(*s.vip)) : nlohmann::json(nullptr);
     j["daemon"] = s.daemon ? nlohmann::json(*s.daemon) : nlohmann::json(nullptr);
     nlohmann::json live = nlohmann::json::object();
@@ -43,6 +45,8 @@ int cmd_status(const Options& opt)
     fmt::print("{:<14}{}\n", "cluster key", s.key_set ? "set" : "not set");
     if (s.mac_driver)
         fmt::print("{:<14}{}\n", "mac", *s.mac_driver);
+    if (s.mac_blocks_driver)
+        fmt::print("{:<14}{}\n", "mac blocks", *s.mac_blocks_driver);
     fmt::print("{:<14}{}\n", "vip", s.vip ? dtcp::ip4_str(*s.vip) : "unset");
     if (s.daemon)
         fmt::print("{:<14}{}\n", "daemon", *s.daemon ? "running" : "not running");

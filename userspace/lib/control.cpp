@@ -178,7 +178,8 @@ Result<Status> decode_status(const nlmsghdr* nlh)
                                     {DTCP_A_VIP, MNL_TYPE_U32},
                                     {DTCP_A_STATS, MNL_TYPE_NESTED},
                                     {DTCP_A_DAEMON, MNL_TYPE_U8},
-                                    {DTCP_A_MAC_DRIVER, MNL_TYPE_NUL_STRING}});
+                                    {DTCP_A_MAC_DRIVER, MNL_TYPE_NUL_STRING},
+                                    {DTCP_A_MAC_BLOCKS_DRIVER, MNL_TYPE_NUL_STRING}});
     if (!a)
         return a.error();
     Status s;
@@ -192,6 +193,7 @@ Result<Status> decode_status(const nlmsghdr* nlh)
     s.tunnel_port = a->u16(DTCP_A_TUNNEL_PORT);
     s.key_set = a->u8(DTCP_A_KEY_SET).value_or(0) != 0;
     s.mac_driver = a->str(DTCP_A_MAC_DRIVER);
+    s.mac_blocks_driver = a->str(DTCP_A_MAC_BLOCKS_DRIVER);
     if (const nlattr* nest = a->get(DTCP_A_COUNTERS)) {
         bool bad = false;
         nl::for_each_nested(nest, [&](const nlattr* pos) {

@@ -64,6 +64,10 @@ enum dtcp_attr {
 				 * is open (1) or not (0); in: SET_DAEMON's request */
 	DTCP_A_MAC_DRIVER,	/* string, out: the crypto driver computing the tunnel's MAC
 				 * (e.g. "cmac(aes-aesni)"); absent while no key is set */
+	DTCP_A_MAC_BLOCKS_DRIVER, /* string, out: the CPU's CBC-AES through which the MAC's
+				 * blocks go a chunk per FPU section, where the FPU is usable
+				 * (e.g. "__cbc-aes-aesni"); absent where the MAC driver
+				 * alone computes it */
 	__DTCP_A_MAX,
 };
 #define DTCP_A_MAX (__DTCP_A_MAX - 1)
