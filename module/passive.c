@@ -73,6 +73,13 @@ static void dtcp_send_code(struct dtcp_net *dn, u32 peer, u8 type, u32 origin, u
 	dtcp_tunnel_send(dn, peer, type, origin, hid, &p, 1);
 }
 
+/* Refuse the hand-off (origin, hid) of @peer with errno @code. */
+static void dtcp_passive_refuse(struct dtcp_net *dn, u32 peer, u32 origin, u32 hid, int code)
+{
+	dtcp_stat_inc(dn, DTCP_STAT_HANDOFF_REFUSED);
+	dtcp_send_code(dn, peer, DTCP_MSG_NACK, origin, hid, code);
+}
+
 static void dtcp_inject(struct dtcp_net *dn, struct sk_buff *skb)
 {
 	dtcp_stat_inc(dn, DTCP_STAT_SEG_INJECTED);
@@ -154,7 +161,7 @@ static void dtcp_passive_build(struct work_struct *w)
 		if (old)
 			dtcp_conn_put(old);
 		else
-			dtcp_send_code(dn, c->peer, DTCP_MSG_NACK, c->origin, c->hid, EBUSY);
+			dtcp_passive_refuse(dn, c->peer, c->origin, c->hid, EBUSY);
 		dtcp_conn_put(c);
 		return;
 	}
@@ -173,8 +180,8 @@ static void dtcp_passive_build(struct work_struct *w)
 	if (ret) {
 		pr_warn_ratelimited("dtcp: cannot build a socket for hand-off %u/%u: %d\n",
 				    c->origin, c->hid, ret);
-		dtcp_send_code(dn, c->peer, DTCP_MSG_NACK, c->origin, c->hid,
-			       ret == -EADDRINUSE ? EBUSY : ECONNREFUSED);
+		dtcp_passive_refuse(dn, c->peer, c->origin, c->hid,
+				    ret == -EADDRINUSE ? EBUSY : ECONNREFUSED);
 		dtcp_passive_unlink(c);
 		dtcp_conn_put(c);
 		return;
@@ -251,7 +258,7 @@ static void dtcp_passive_handoff(struct dtcp_net *dn, const struct dtcp_msg *m)
 		refuse = EBUSY;
 	if (refuse) {
 		dtcp_tomb_add(dn, m->origin, m->hid);	/* a later copy is no better */
-		dtcp_send_code(dn, m->sender, DTCP_MSG_NACK, m->origin, m->hid, refuse);
+		dtcp_passive_refuse(dn, m->sender, m->origin, m->hid, refuse);
 		return;
 	}
 	c = dtcp_conn_alloc(dn, DTCP_ROLE_PASSIVE, dtcp_passive_build, GFP_ATOMIC);

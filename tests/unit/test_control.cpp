@@ -272,9 +272,11 @@ TEST_CASE("Names of roles, states and statistics", "[control]")
     CHECK(conn_state_name(0) == "state-0");
     CHECK(stat_name(DTCP_STAT_DROP_BAD_MAC) == "drop_bad_mac");
     CHECK(stat_name(DTCP_STAT_HANDOFF_SERVED) == "handoff_served");
-    // Every statistic the ABI defines has a name.
-    for (uint16_t t = DTCP_STAT_HANDOFF_STARTED; t < DTCP_STAT_PAD; t++)
-        CHECK(stat_name(t).rfind("stat-", 0) == std::string::npos);
+    CHECK(stat_name(DTCP_STAT_HANDOFF_REFUSED) == "handoff_refused");
+    // Every statistic the ABI defines has a name, those after the padding too.
+    for (uint16_t t = DTCP_STAT_HANDOFF_STARTED; t <= DTCP_STAT_MAX; t++)
+        if (t != DTCP_STAT_PAD)
+            CHECK(stat_name(t).rfind("stat-", 0) == std::string::npos);
 }
 
 TEST_CASE("Events decode into fields and one log line", "[control][events]")

@@ -21,6 +21,11 @@ done
 [ "$(srv_stat 1 fallback_ECONNREFUSED)" -gt 0 ] || die "node 1 never saw ECONNREFUSED from node 3"
 [ "$(srv_stat 2 fallback_ECONNREFUSED)" -gt 0 ] || die "node 2 never saw ECONNREFUSED from node 3"
 [ "$(srv_stat 1 handoffs)" -eq 0 ] || die "node 1 handed off to a down or refusing node"
+# Node 3 counts each HANDOFF it refused, once however often it came.
+refused=$(( $(srv_stat 1 fallback_ECONNREFUSED) + $(srv_stat 2 fallback_ECONNREFUSED) ))
+[ "$(mod_stat 3 handoff_refused)" -eq "$refused" ] ||
+    die "node 3 counts $(mod_stat 3 handoff_refused) refused HANDOFFs, its peers $refused refusals"
+[ "$(mod_stat 2 handoff_refused)" -eq 0 ] || die "node 2 counts refused HANDOFFs: $(mod_stat 2 handoff_refused)"
 [ "$(srv_stat 2 handoffs)" -gt 0 ] || die "node 2 handed nothing to node 1"
 cluster_down
 log "ok"

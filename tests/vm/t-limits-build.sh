@@ -37,6 +37,7 @@ release_cpu "$flag"
 wait "$cpid" || die "the hand-off was not served: $(cat "$out")"
 [ "$(srv_stat 2 accepted)" -eq 1 ] ||
     die "node 2 did not serve the hand-off: $(srv_line 1) $(srv_line 3)$(nodes_state 1 2 3)"
+[ "$(mod_stat 2 handoff_refused)" -eq 0 ] || die "node 2 counts $(mod_stat 2 handoff_refused) refused HANDOFFs, not 0"
 # Every entry freed, not only out of the tables: one waiting to be freed
 # still counts against the limit.
 conns_live() { dtcpctl -j status | jq .live.conns; }
@@ -59,6 +60,7 @@ wait "$cpid" || die "a request was not served: $(cat "$out")"
     die "node 2 served $(( $(srv_stat 2 accepted) - 1 )) of the two, not one: $(srv_line 1) $(srv_line 3)$(nodes_state 1 2 3)"
 [ $(( $(srv_stat 1 fallback_EBUSY) + $(srv_stat 3 fallback_EBUSY) )) -eq 1 ] ||
     die "not one hand-off refused with EBUSY: $(srv_line 1) $(srv_line 3)"
+[ "$(mod_stat 2 handoff_refused)" -eq 1 ] || die "node 2 counts $(mod_stat 2 handoff_refused) refused HANDOFFs, not 1"
 log "2: of two HANDOFFs built at once with room for one, one was served and one refused"
 cluster_down
 log "ok"

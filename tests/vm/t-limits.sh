@@ -35,6 +35,8 @@ in_ns "$NS_F" ipvsadm -a -t "$VIP:$PORT" -r "$(be_addr 3):$PORT" -g || die "ipvs
 in_ns "$NS_F" ipvsadm -e -t "$VIP:$PORT" -r "$(be_addr 1):$PORT" -g -w 0 || die "ipvsadm -e 1"
 client --requests 1 --owners 2 --sizes 10k || die "a request refused by a full passive node was not served"
 [ "$(srv_stat 3 fallback_EBUSY)" -eq 1 ] || die "node 3 did not see EBUSY from node 2: $(srv_line 3)"
+[ "$(mod_stat 2 handoff_refused)" -eq 1 ] || die "node 2 counts $(mod_stat 2 handoff_refused) refused HANDOFFs, not 1"
+[ "$(mod_stat 1 handoff_refused)" -eq 0 ] || die "node 1 counts a refused HANDOFF: its limit refuses before any"
 
 kill -CONT "${SERVER_PIDS[2]}"
 wait "$cpid" || die "the queued hand-offs did not finish: $(cat "$out")"

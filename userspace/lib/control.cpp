@@ -72,6 +72,7 @@ std::string stat_name(uint16_t type)
     case DTCP_STAT_UPLOAD_DROPPED: return "upload_dropped";
     case DTCP_STAT_UPLOAD_RESTORED: return "upload_restored";
     case DTCP_STAT_HANDOFF_AGAIN: return "handoff_again";
+    case DTCP_STAT_HANDOFF_REFUSED: return "handoff_refused";
     default: return "stat-" + std::to_string(type);
     }
 }

@@ -171,6 +171,9 @@ enum dtcp_stat_attr {
 	DTCP_STAT_HANDOFF_AGAIN,	/* hand-offs started over, not failed: a client
 					 * segment reached the socket between the wait for
 					 * quiescence and the freeze (out of order) */
+	DTCP_STAT_HANDOFF_REFUSED,	/* HANDOFFs refused as passive node (NACK): not
+					 * for its VIP, no application accepting, its
+					 * table full, or no socket could be built */
 	__DTCP_STAT_MAX,
 };
 #define DTCP_STAT_MAX (__DTCP_STAT_MAX - 1)
