@@ -139,7 +139,7 @@ static int dtcp_mac_cbc(struct dtcp_mac *mac, const u8 *buf, unsigned int len, u
 		memcpy(iv, chunk + n - AES_BLOCK_SIZE, AES_BLOCK_SIZE);
 	}
 	skcipher_request_zero(req);
-	memzero_explicit(chunk, DTCP_MAC_CHUNK);
+	memzero_explicit(chunk, min_t(unsigned int, total, DTCP_MAC_CHUNK));
 	if (!ret)
 		memcpy(out, iv, DTCP_WIRE_MAC_LEN);
 	memzero_explicit(iv, sizeof(iv));
