@@ -92,17 +92,16 @@ static int dtcp_mac_shash(struct crypto_shash *tfm, const u8 *buf, unsigned int 
 }
 
 /*
- * The same through CBC-AES.  Bottom halves off (the per-CPU buffer), the
- * FPU usable.  The blocks of @buf go through the buffer a chunk at a time:
- * the MAC field zeroed, the last block padded (10*) and masked with k1
- * (complete) or k2 (padded), each chunk encrypted in place with the previous
- * chunk's last ciphertext block as its IV.
+ * The same through CBC-AES, for @len of at least one block.  Bottom halves
+ * off (the per-CPU buffer), the FPU usable.  The blocks of @buf go through
+ * the buffer a chunk at a time: the MAC field zeroed, the last block padded
+ * (10*) and masked with k1 (complete) or k2 (padded), each chunk encrypted
+ * in place with the previous chunk's last ciphertext block as its IV.
  */
 static int dtcp_mac_cbc(struct dtcp_mac *mac, const u8 *buf, unsigned int len, u8 *out)
 {
 	const unsigned int at = dtcp_mac_at;
-	unsigned int blocks = max(DIV_ROUND_UP(len, AES_BLOCK_SIZE), 1U);
-	unsigned int total = blocks * AES_BLOCK_SIZE, off;
+	unsigned int total = round_up(len, AES_BLOCK_SIZE), off;
 	u8 *chunk = this_cpu_read(dtcp_mac_buf);
 	u8 iv[AES_BLOCK_SIZE] = {};
 	struct scatterlist sg;
@@ -126,7 +125,7 @@ static int dtcp_mac_cbc(struct dtcp_mac *mac, const u8 *buf, unsigned int len, u
 			u8 *last = chunk + n - AES_BLOCK_SIZE;
 			const u8 *k = mac->k1;
 
-			if (len == 0 || len % AES_BLOCK_SIZE) {
+			if (len % AES_BLOCK_SIZE) {
 				chunk[have] = 0x80;
 				memset(chunk + have + 1, 0, n - have - 1);
 				k = mac->k2;
@@ -146,21 +145,29 @@ static int dtcp_mac_cbc(struct dtcp_mac *mac, const u8 *buf, unsigned int len, u
 	return ret;
 }
 
-int dtcp_mac_compute(struct dtcp_mac *mac, const u8 *buf, unsigned int len, u8 *out)
+/* Through CBC-AES where the FPU can be used here; else -EAGAIN. */
+static int dtcp_mac_blocks(struct dtcp_mac *mac, const u8 *buf, unsigned int len, u8 *out)
 {
-	int ret;
+	int ret = -EAGAIN;
 
-	if (WARN_ON_ONCE(len < dtcp_mac_at + DTCP_WIRE_MAC_LEN))
-		return -EINVAL;
-	if (!mac->cbc)
-		return dtcp_mac_shash(mac->shash, buf, len, out);
 	local_bh_disable();
 	if (may_use_simd())
 		ret = dtcp_mac_cbc(mac, buf, len, out);
-	else
-		ret = dtcp_mac_shash(mac->shash, buf, len, out);
 	local_bh_enable();
 	return ret;
+}
+
+int dtcp_mac_compute(struct dtcp_mac *mac, const u8 *buf, unsigned int len, u8 *out)
+{
+	int ret = -EAGAIN;
+
+	if (WARN_ON_ONCE(len < dtcp_mac_at + DTCP_WIRE_MAC_LEN))
+		return -EINVAL;
+	if (mac->cbc)
+		ret = dtcp_mac_blocks(mac, buf, len, out);
+	if (ret != -EAGAIN)
+		return ret;
+	return dtcp_mac_shash(mac->shash, buf, len, out);
 }
 
 const char *dtcp_mac_driver(const struct dtcp_mac *mac)
@@ -201,12 +208,8 @@ static bool dtcp_mac_agree(struct dtcp_mac *mac)
 	for (i = 0; i < 3000; i++)
 		msg[i] = i * 7 + (i >> 8);
 	for (i = 0; i < ARRAY_SIZE(lens) && same; i++) {
-		int ret;
-
-		local_bh_disable();
-		ret = may_use_simd() ? dtcp_mac_cbc(mac, msg, lens[i], a) : -EAGAIN;
-		local_bh_enable();
-		same = !ret && !dtcp_mac_shash(mac->shash, msg, lens[i], b) &&
+		same = !dtcp_mac_blocks(mac, msg, lens[i], a) &&
+		       !dtcp_mac_shash(mac->shash, msg, lens[i], b) &&
 		       !crypto_memneq(a, b, sizeof(a));
 	}
 	kfree(msg);
