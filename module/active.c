@@ -35,6 +35,8 @@
 
 static struct proto dtcp_prot_active;
 static void dtcp_active_apply(struct work_struct *w);
+static bool dtcp_active_apply_mine(struct dtcp_conn *c);
+static void dtcp_active_applier_leave(struct dtcp_conn *c);
 
 /* Answers to a HANDOFF, kept in conn->result while state is HANDING. */
 #define DTCP_ANSWER_NONE	1
@@ -399,6 +401,9 @@ static long dtcp_do_handoff(struct dtcp_net *dn, struct sock *sk, u32 node,
 	captured = true;
 	WRITE_ONCE(c->state, DTCP_CONN_HANDING);
 	release_sock(sk);
+	spin_lock_bh(&c->lock);
+	c->applier = true;
+	spin_unlock_bh(&c->lock);
 
 	dtcp_stat_inc(dn, DTCP_STAT_HANDOFF_STARTED);
 	deadline = jiffies + msecs_to_jiffies(answer_ms);
@@ -444,10 +449,13 @@ static long dtcp_do_handoff(struct dtcp_net *dn, struct sock *sk, u32 node,
 	if (ret < 0 && READ_ONCE(c->state) == DTCP_CONN_HANDING)
 		goto unfreeze;
 
-	/* Handed out: wait for the worker to apply the RETURN (or, should the
-	 * passive node be lost, to reset the connection: liveness.c). */
+	/* Handed out: wait for the RETURN and apply it (or, should the passive
+	 * node be lost, for the worker to reset the connection: liveness.c). */
 	dtcp_liveness_arm(dn);
-	wait_event_killable(c->wait, !dtcp_away(c));
+	do {
+		wait_event_killable(c->wait, !dtcp_away(c) || READ_ONCE(c->apply_ready));
+	} while (dtcp_active_apply_mine(c));
+	dtcp_active_applier_leave(c);
 	if (dtcp_away(c)) {
 		/* Fatal signal: the worker finishes without us. */
 		dtcp_conn_put(c);
@@ -476,6 +484,7 @@ abort:
 			dtcp_tunnel_send(dn, node, DTCP_MSG_ABORT, c->origin, c->hid, &p, 1);
 	}
 unfreeze:
+	dtcp_active_applier_leave(c);
 	if (!*again)
 		dtcp_stat_inc(dn, DTCP_STAT_HANDOFF_FAILED);
 	dtcp_unfreeze(c);
@@ -594,10 +603,10 @@ static void dtcp_active_reset(struct dtcp_conn *c)
 	release_sock(sk);
 }
 
-/* Worker: apply a complete RETURN to Sa and bring it home. */
-static void dtcp_active_apply(struct work_struct *w)
+/* Apply a complete RETURN to Sa and bring it home; drops the reference
+ * taken for it.  The worker's, or the waiting caller's. */
+static void dtcp_active_apply_conn(struct dtcp_conn *c)
 {
-	struct dtcp_conn *c = container_of(w, struct dtcp_conn, work);
 	struct dtcp_net *dn = c->dn;
 	/* This hand-off's, for its RETURN_ACK: once unfrozen, the application
 	 * may hand the connection out again (a new id and peer). */
@@ -673,7 +682,42 @@ static void dtcp_active_apply(struct work_struct *w)
 		dtcp_active_release(c);
 		tcp_close(sk, 0);	/* the file's reference */
 	}
-	dtcp_conn_put(c);	/* the work's reference */
+	dtcp_conn_put(c);	/* the apply's reference */
+}
+
+static void dtcp_active_apply(struct work_struct *w)
+{
+	dtcp_active_apply_conn(container_of(w, struct dtcp_conn, work));
+}
+
+/* The waiting caller applies a RETURN handed to it, in its own context: no
+ * worker to wake on the return's path.  True if there was one. */
+static bool dtcp_active_apply_mine(struct dtcp_conn *c)
+{
+	bool ready;
+
+	spin_lock_bh(&c->lock);
+	ready = c->apply_ready;
+	c->apply_ready = false;
+	spin_unlock_bh(&c->lock);
+	if (ready)
+		dtcp_active_apply_conn(c);
+	return ready;
+}
+
+/* The caller stops waiting: from now on the worker applies a RETURN, also
+ * one handed to the caller as it gave up (a fatal signal, a timeout). */
+static void dtcp_active_applier_leave(struct dtcp_conn *c)
+{
+	bool ready;
+
+	spin_lock_bh(&c->lock);
+	c->applier = false;
+	ready = c->apply_ready;
+	c->apply_ready = false;
+	spin_unlock_bh(&c->lock);
+	if (ready && !queue_work(dtcp_wq, &c->work))
+		dtcp_conn_put(c);
 }
 
 /* A RETURN chunk (softirq): collect; when complete, queue the apply. */
@@ -682,7 +726,7 @@ static void dtcp_active_return(struct dtcp_net *dn, struct dtcp_conn *c,
 {
 	u32 nchunks = DIV_ROUND_UP(m->total, DTCP_WIRE_CHUNK);
 	u64 all = nchunks >= 64 ? ~0ULL : (1ULL << nchunks) - 1;
-	bool complete = false;
+	bool complete = false, mine = false;
 	u8 st;
 
 	spin_lock(&c->lock);
@@ -720,14 +764,17 @@ static void dtcp_active_return(struct dtcp_net *dn, struct dtcp_conn *c,
 		c->client_fin = m->code & DTCP_RETURN_FIN;
 		WRITE_ONCE(c->state, DTCP_CONN_RETURNING);
 		complete = true;
+		dtcp_conn_get(c);	/* the apply's */
+		mine = c->applier;
+		if (mine)
+			WRITE_ONCE(c->apply_ready, true);
 	}
 out:
 	spin_unlock(&c->lock);
-	if (complete) {
-		dtcp_conn_get(c);
-		if (!queue_work(dtcp_wq, &c->work))
-			dtcp_conn_put(c);
-	}
+	if (complete && mine)
+		wake_up_all(&c->wait);
+	else if (complete && !queue_work(dtcp_wq, &c->work))
+		dtcp_conn_put(c);
 }
 
 /*

@@ -83,6 +83,11 @@ struct dtcp_conn {
 	/* A: the application closed the socket while it was away; the close
 	 * is completed when the connection is back. */
 	bool close_pending;
+	/* A: the hand-off's caller waits and applies a complete RETURN in
+	 * its own context (apply_ready: there is one, with a reference, for
+	 * it); else the worker does.  Both under lock. */
+	bool applier;
+	bool apply_ready;
 	/* A: the client's FIN that came with the return is on its way to
 	 * the stack; Sa sends nothing before it arrives (its acknowledgement
 	 * would be one short of what the passive node already acknowledged). */

@@ -48,7 +48,7 @@ active != "" && !("call" in t) && / tcp_sendmsg <-__sock_sendmsg/ && who($0) == 
 / tcp_sendmsg / && /dtcp-testcli/ && ("write" in t) { first("next", $0); next }
 / dtcp_passive_finish / && ("write" in t) { first("finish", $0); next }
 / dtcp_send_return / && ("finish" in t) { first("ret", $0); next }
-/ dtcp_active_apply / && ("ret" in t) { first("apply", $0); next }
+/ dtcp_active_apply_conn / && ("ret" in t) { first("apply", $0); next }
 / dtcp_unfreeze / && ("apply" in t) { first("unfreeze", $0); next }
 END {
     printf "%-40s %5s %9s %9s\n", "phase", "n", "p50_us", "p90_us"

@@ -35,7 +35,7 @@ printf '%-28s %6s %9s %9s\n' function calls mean_us max_us
 # A duration is on the line that ends the call: "name();" for a leaf,
 # "} /* name */" for a call with traced callees.
 for f in dtcp_do_handoff synchronize_rcu_expedited dtcp_passive_build dtcp_state_build \
-         __sock_create kernel_bind kernel_connect dtcp_passive_finish tcp_done dtcp_active_apply \
+         __sock_create kernel_bind kernel_connect dtcp_passive_finish tcp_done dtcp_active_apply_conn \
          dtcp_tunnel_rcv dtcp_forward_one dtcp_mac dtcp_hooks_need; do
     grep -E "(\\b$f( \\[dtcp\\])?\\(\\);|/\\* $f( \\[dtcp\\])? \\*/)" "$T/trace" |
         sed -E 's/^[^|]*\) *[+!#@*$]? *([0-9.]+) us.*/\1/' |
@@ -48,7 +48,7 @@ echo nop > "$T/current_tracer"
 # function, which stalls an emulated guest.
 first=">"
 for f in dtcp_active_handoff dtcp_send_handoff dtcp_passive_build sock_alloc_file tcp_sendmsg dtcp_passive_finish \
-         dtcp_send_return dtcp_active_apply dtcp_unfreeze tcp_recvmsg dtcp_forward_one; do
+         dtcp_send_return dtcp_active_apply_conn dtcp_unfreeze tcp_recvmsg dtcp_forward_one; do
     if [ "$first" = ">" ]; then echo "$f" > "$T/set_ftrace_filter"; else echo "$f" >> "$T/set_ftrace_filter"; fi ||
         die "cannot trace $f (inlined in this build?)"
     first=">>"
