@@ -70,6 +70,7 @@ struct dtcp_conn {
 	int failed;			/* P: errno sent in ABORT instead of a RETURN */
 	bool holds_module;		/* P: pins the module until freed (timers, works) */
 	bool drain_acked;		/* P: a client ACK brought the drain's check forward */
+	int finish_cpu;			/* P: where the application closed Sp */
 	int in_ifindex;			/* A: device the client's segments arrive on */
 	/* Liveness (liveness.c): when the other node last spoke of this
 	 * hand-off; lost: it was taken for dead and the client reset. */

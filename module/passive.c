@@ -65,6 +65,17 @@ static void dtcp_passive_rtx(struct work_struct *w);
 static enum hrtimer_restart dtcp_drain_poll(struct hrtimer *t);
 static enum hrtimer_restart dtcp_passive_ack_late(struct hrtimer *t);
 
+/*
+ * The finish runs on the CPU where the application closed Sp (or, should
+ * that CPU be gone, on another), not where the ACK that ends the drain
+ * arrived: that softirq runs in whatever task was interrupted, which the
+ * finish would then preempt.
+ */
+static void dtcp_passive_queue_finish(struct dtcp_conn *c)
+{
+	queue_work_on(c->finish_cpu, dtcp_wq, &c->finish_work);
+}
+
 static void dtcp_send_code(struct dtcp_net *dn, u32 peer, u8 type, u32 origin, u32 hid, int code)
 {
 	__be32 v = htonl(code);
@@ -341,7 +352,7 @@ static void dtcp_passive_drain_soon(struct dtcp_conn *c, const struct dtcp_msg *
 	 * fired already: the finish is on its way. */
 	if (hrtimer_try_to_cancel(&c->drain) == 1) {
 		WRITE_ONCE(c->drain_acked, true);
-		queue_work(dtcp_wq, &c->finish_work);
+		dtcp_passive_queue_finish(c);
 	}
 }
 
@@ -559,7 +570,7 @@ static void dtcp_passive_data_ready(struct sock *sk)
 	/* Cancelled while queued: its reference is ours to pass to the work.
 	 * Running or done already: it ends the drain itself. */
 	if (hrtimer_try_to_cancel(&c->drain) == 1)
-		queue_work(dtcp_wq, &c->finish_work);
+		dtcp_passive_queue_finish(c);
 }
 
 /* Called with Sp locked (so that no callback runs meanwhile). */
@@ -700,7 +711,7 @@ static enum hrtimer_restart dtcp_drain_poll(struct hrtimer *t)
 		hrtimer_forward_now(t, ns_to_ktime(DTCP_DRAIN_POLL_NS));
 		return HRTIMER_RESTART;
 	}
-	queue_work(dtcp_wq, &c->finish_work);	/* takes over the timer's reference */
+	dtcp_passive_queue_finish(c);	/* takes over the timer's reference */
 	return HRTIMER_NORESTART;
 }
 
@@ -753,6 +764,7 @@ static void dtcp_passive_close(struct sock *sk, long timeout)
 	}
 
 	c->drain_deadline = jiffies + DTCP_DRAIN_MAX_S * HZ;
+	c->finish_cpu = raw_smp_processor_id();
 	INIT_WORK(&c->finish_work, dtcp_passive_finish);
 	/* The socket's module reference goes to the entry: the timer and the
 	 * works below run module code until the entry is freed. */
