@@ -5,7 +5,8 @@
  * dtcp_active_handoff() runs in the application's thread: it waits for the
  * socket to be quiescent, freezes it (the hooks divert the client's
  * segments and silence the socket), captures its state, sends HANDOFF and
- * waits for the answer, then for the RETURN, which a worker applies.
+ * waits for the answer, then for the RETURN, which it applies itself (a
+ * worker applies a take-back, and a RETURN whose caller gave up waiting).
  */
 #include <linux/delay.h>
 #include <linux/file.h>
