@@ -36,8 +36,7 @@
 
 static struct proto dtcp_prot_active;
 static void dtcp_active_apply(struct work_struct *w);
-static bool dtcp_active_apply_mine(struct dtcp_conn *c);
-static void dtcp_active_applier_leave(struct dtcp_conn *c);
+static void dtcp_active_apply_conn(struct dtcp_conn *c);
 
 /* Answers to a HANDOFF, kept in conn->result while state is HANDING. */
 #define DTCP_ANSWER_NONE	1
@@ -307,6 +306,32 @@ static int dtcp_send_handoff(struct dtcp_net *dn, struct dtcp_conn *c,
  * wait and the freeze; nothing was sent, the connection is as it was, and
  * the caller starts over (the wait ends at @quiet_by).
  */
+/*
+ * The waiting caller's side of a RETURN's hand-over (dtcp_active_return()):
+ * one handed to it is applied in its own context, no worker to wake on the
+ * return's path; true if there was one.  @leaving: it stops waiting, so
+ * from now on the worker applies a RETURN, also one handed over as it gave
+ * up (a fatal signal, a timeout).
+ */
+static bool dtcp_active_take_return(struct dtcp_conn *c, bool leaving)
+{
+	bool ready;
+
+	spin_lock_bh(&c->lock);
+	ready = c->apply_ready;
+	c->apply_ready = false;
+	if (leaving)
+		c->applier = false;
+	spin_unlock_bh(&c->lock);
+	if (!ready)
+		return false;
+	if (!leaving)
+		dtcp_active_apply_conn(c);
+	else if (!queue_work(dtcp_wq, &c->work))
+		dtcp_conn_put(c);
+	return true;
+}
+
 static long dtcp_do_handoff(struct dtcp_net *dn, struct sock *sk, u32 node,
 			    const void *request, u32 len, unsigned int answer_ms,
 			    unsigned long quiet_by, bool *again)
@@ -455,8 +480,8 @@ static long dtcp_do_handoff(struct dtcp_net *dn, struct sock *sk, u32 node,
 	dtcp_liveness_arm(dn);
 	do {
 		wait_event_killable(c->wait, !dtcp_away(c) || READ_ONCE(c->apply_ready));
-	} while (dtcp_active_apply_mine(c));
-	dtcp_active_applier_leave(c);
+	} while (dtcp_active_take_return(c, false));
+	dtcp_active_take_return(c, true);
 	if (dtcp_away(c)) {
 		/* Fatal signal: the worker finishes without us. */
 		dtcp_conn_put(c);
@@ -485,7 +510,7 @@ abort:
 			dtcp_tunnel_send(dn, node, DTCP_MSG_ABORT, c->origin, c->hid, &p, 1);
 	}
 unfreeze:
-	dtcp_active_applier_leave(c);
+	dtcp_active_take_return(c, true);
 	if (!*again)
 		dtcp_stat_inc(dn, DTCP_STAT_HANDOFF_FAILED);
 	dtcp_unfreeze(c);
@@ -689,36 +714,6 @@ static void dtcp_active_apply_conn(struct dtcp_conn *c)
 static void dtcp_active_apply(struct work_struct *w)
 {
 	dtcp_active_apply_conn(container_of(w, struct dtcp_conn, work));
-}
-
-/* The waiting caller applies a RETURN handed to it, in its own context: no
- * worker to wake on the return's path.  True if there was one. */
-static bool dtcp_active_apply_mine(struct dtcp_conn *c)
-{
-	bool ready;
-
-	spin_lock_bh(&c->lock);
-	ready = c->apply_ready;
-	c->apply_ready = false;
-	spin_unlock_bh(&c->lock);
-	if (ready)
-		dtcp_active_apply_conn(c);
-	return ready;
-}
-
-/* The caller stops waiting: from now on the worker applies a RETURN, also
- * one handed to the caller as it gave up (a fatal signal, a timeout). */
-static void dtcp_active_applier_leave(struct dtcp_conn *c)
-{
-	bool ready;
-
-	spin_lock_bh(&c->lock);
-	c->applier = false;
-	ready = c->apply_ready;
-	c->apply_ready = false;
-	spin_unlock_bh(&c->lock);
-	if (ready && !queue_work(dtcp_wq, &c->work))
-		dtcp_conn_put(c);
 }
 
 /* A RETURN chunk (softirq): collect; when complete, queue the apply. */
