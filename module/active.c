@@ -302,11 +302,6 @@ static int dtcp_send_handoff(struct dtcp_net *dn, struct dtcp_conn *c,
 }
 
 /*
- * One attempt.  *@again: the socket stopped being quiescent between the
- * wait and the freeze; nothing was sent, the connection is as it was, and
- * the caller starts over (the wait ends at @quiet_by).
- */
-/*
  * The waiting caller's side of a RETURN's hand-over (dtcp_active_return()):
  * one handed to it is applied in its own context, no worker to wake on the
  * return's path; true if there was one.  @leaving: it stops waiting, so
@@ -332,6 +327,11 @@ static bool dtcp_active_take_return(struct dtcp_conn *c, bool leaving)
 	return true;
 }
 
+/*
+ * One attempt.  *@again: the socket stopped being quiescent between the
+ * wait and the freeze; nothing was sent, the connection is as it was, and
+ * the caller starts over (the wait ends at @quiet_by).
+ */
 static long dtcp_do_handoff(struct dtcp_net *dn, struct sock *sk, u32 node,
 			    const void *request, u32 len, unsigned int answer_ms,
 			    unsigned long quiet_by, bool *again)
