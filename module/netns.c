@@ -57,7 +57,7 @@ int dtcp_peer_set(struct dtcp_net *dn, u32 id, __be32 addr, u16 port, int up,
 	if (old) {
 		spin_lock_bh(&old->rx_lock);
 		p->rx_max = old->rx_max;
-		p->rx_seen = old->rx_seen;
+		bitmap_copy(p->rx_seen, old->rx_seen, DTCP_REPLAY_WINDOW);
 		spin_unlock_bh(&old->rx_lock);
 	}
 	ret = xa_err(xa_store(&dn->peers, id, p, GFP_KERNEL));

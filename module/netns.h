@@ -7,6 +7,7 @@
 #define _DTCP_NETNS_H
 
 #include <linux/atomic.h>
+#include <linux/bitmap.h>
 #include <linux/mutex.h>
 #include <linux/netfilter.h>
 #include <linux/wait.h>
@@ -21,9 +22,14 @@ struct dtcp_mac;
 struct socket;
 struct netlink_ext_ack;
 
-/* Replay window: the highest sequence number accepted and, bit i, whether
- * highest - i was accepted too (i < DTCP_REPLAY_WINDOW). */
-#define DTCP_REPLAY_WINDOW	64
+/*
+ * Replay window: the highest sequence number accepted and, for each of the
+ * DTCP_REPLAY_WINDOW numbers up to it, whether it was accepted (a ring: the
+ * bit of number s is s % DTCP_REPLAY_WINDOW).  Wide enough for a burst of
+ * forwarded client segments reordered on the back-end LAN; 64 was not,
+ * under the soak's jitter.
+ */
+#define DTCP_REPLAY_WINDOW	1024
 
 struct dtcp_peer {
 	u32 id;
@@ -33,7 +39,8 @@ struct dtcp_peer {
 	atomic64_t tx;			/* messages sent to it */
 	atomic64_t rx;			/* messages accepted from it */
 	spinlock_t rx_lock;
-	u64 rx_max, rx_seen;		/* replay window */
+	u64 rx_max;			/* replay window */
+	DECLARE_BITMAP(rx_seen, DTCP_REPLAY_WINDOW);
 	struct rcu_head rcu;
 };
 

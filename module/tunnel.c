@@ -285,25 +285,31 @@ void dtcp_tunnel_keep(struct dtcp_net *dn, struct dtcp_conn *c, struct sk_buff *
 
 /*
  * Accept each sequence number of a peer once: newer than any seen, or one of
- * the DTCP_REPLAY_WINDOW below the newest not seen yet (reordering).
+ * the DTCP_REPLAY_WINDOW up to the newest, not seen yet (reordering).
  */
 static bool dtcp_replay_ok(struct dtcp_peer *peer, u64 seq)
 {
+	const u64 w = DTCP_REPLAY_WINDOW;
 	bool ok = true;
-	u64 diff;
 
 	spin_lock(&peer->rx_lock);
 	if (seq > peer->rx_max) {
-		diff = seq - peer->rx_max;
-		peer->rx_seen = diff >= DTCP_REPLAY_WINDOW ? 0 : peer->rx_seen << diff;
-		peer->rx_seen |= 1;
+		/* The numbers skipped, up to and with this one, not seen yet. */
+		u64 n = seq - peer->rx_max;
+		unsigned int from = (peer->rx_max + 1) % w;
+
+		if (n >= w) {
+			bitmap_zero(peer->rx_seen, w);
+		} else if (from + n <= w) {
+			bitmap_clear(peer->rx_seen, from, n);
+		} else {
+			bitmap_clear(peer->rx_seen, from, w - from);
+			bitmap_clear(peer->rx_seen, 0, from + n - w);
+		}
 		peer->rx_max = seq;
-	} else {
-		diff = peer->rx_max - seq;
-		if (diff >= DTCP_REPLAY_WINDOW || (peer->rx_seen & (1ULL << diff)))
-			ok = false;
-		else
-			peer->rx_seen |= 1ULL << diff;
+		__set_bit(seq % w, peer->rx_seen);
+	} else if (peer->rx_max - seq >= w || __test_and_set_bit(seq % w, peer->rx_seen)) {
+		ok = false;
 	}
 	spin_unlock(&peer->rx_lock);
 	return ok;

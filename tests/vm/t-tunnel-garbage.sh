@@ -68,18 +68,26 @@ wait_for 5 test "$(stat2 drop_bad_mac)" -eq $((mac_before + 1)) ||
 [ "$(stat2 rx_msgs)" -eq "$rx_before" ] || die "a forged message was accepted"
 
 # A signed PING from node 1 is accepted (and answered); the same datagram
-# again is a replay, and so is one older than the window; an older one
-# inside the window, not seen yet, is accepted (reordering).
+# again is a replay, and so is one older than the window (1024 numbers);
+# older ones inside the window, not seen yet, are accepted (reordering),
+# the oldest of them 1001 below the newest, once.
 send "$(ns_be 1)" "$tmp/ping"
 wait_for 5 test "$(stat2 rx_msgs)" -eq $((rx_before + 1)) || die "a valid message from a peer was not accepted"
 rep_before=$(stat2 drop_replay)
 send "$(ns_be 1)" "$tmp/ping"
-send "$(ns_be 1)" "$(ping $((base - 100)) "$CLUSTER_KEY_HEX")"
+send "$(ns_be 1)" "$(ping $((base - 2000)) "$CLUSTER_KEY_HEX")"
 wait_for 5 test "$(stat2 drop_replay)" -eq $((rep_before + 2)) ||
     die "replays not counted: $(stat2 drop_replay) (before $rep_before)"
 send "$(ns_be 1)" "$(ping $((base - 3)) "$CLUSTER_KEY_HEX")"
 wait_for 5 test "$(stat2 rx_msgs)" -eq $((rx_before + 2)) || die "a reordered message was refused"
-[ "$(stat2 drop_replay)" -eq $((rep_before + 2)) ] || die "replay count off: $(stat2 drop_replay)"
+old_ping=$(ping $((base - 1000)) "$CLUSTER_KEY_HEX")
+send "$(ns_be 1)" "$old_ping"
+wait_for 5 test "$(stat2 rx_msgs)" -eq $((rx_before + 3)) ||
+    die "a message reordered by 1001 numbers was refused"
+send "$(ns_be 1)" "$old_ping"
+wait_for 5 test "$(stat2 drop_replay)" -eq $((rep_before + 3)) ||
+    die "the same message again was not a replay: $(stat2 drop_replay) (before $rep_before)"
+[ "$(stat2 rx_msgs)" -eq $((rx_before + 3)) ] || die "a replay was accepted"
 
 # Longer messages signed by OpenSSL: SEGMENTs (type 4) of a connection node 2
 # does not have, of 1024, 1040 and 2140 bytes (one 1 KiB chunk of the
